@@ -1,0 +1,223 @@
+//! The TOML configuration: what a user may set, with defaults.
+//!
+//! Every section denies unknown keys, so a misspelt key is an error naming the
+//! key, not a silently ignored setting. `earlywarn` with no `--config` uses
+//! [`Config::default`]. `docs/config.md` documents every key.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::schema::TABLES;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// How input files are found and read (`[input]`).
+    pub input: InputConfig,
+}
+
+/// `[input]`: reading an export as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputConfig {
+    /// CSV field separator, one ASCII character. Default `,`.
+    pub delimiter: String,
+    /// chrono `strftime` format of dates in CSV text. Default `%Y-%m-%d` (ISO).
+    pub date_format: String,
+    /// Largest share of a table's rows that may be rejected before the run
+    /// fails with exit code 3. Default `0.05` (5%).
+    pub max_reject_share: f64,
+    /// Extra spellings of true and false (any case), on top of the contract's
+    /// `true/false`, `1/0`, `yes/no`, `t/f`: e.g. `["y", "j"]` and `["n"]`.
+    pub true_values: Vec<String>,
+    pub false_values: Vec<String>,
+    /// Per-table overrides, keyed by contract table name (`[input.tables.invoices]`).
+    pub tables: BTreeMap<String, TableMapping>,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            delimiter: ",".into(),
+            date_format: "%Y-%m-%d".into(),
+            max_reject_share: 0.05,
+            true_values: vec![],
+            false_values: vec![],
+            tables: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[input.tables.<table>]`: how one table is named and spelt in the export.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TableMapping {
+    /// File or folder name inside the input folder (default `<table>.csv`,
+    /// `<table>.parquet` or `<table>/`).
+    pub file: Option<String>,
+    /// CSV separator for this file only.
+    pub delimiter: Option<String>,
+    /// Date format for this file only.
+    pub date_format: Option<String>,
+    /// Contract column name -> column name in the export.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// The reading settings of one table, with table overrides applied.
+#[derive(Debug, Clone)]
+pub struct TableReadSettings {
+    pub file: Option<String>,
+    pub delimiter: u8,
+    pub date_format: String,
+    /// Contract column name -> export column name.
+    pub columns: BTreeMap<String, String>,
+    /// Lower-case spellings read as true / false (contract ones first).
+    pub true_values: Vec<String>,
+    pub false_values: Vec<String>,
+}
+
+impl Config {
+    /// Reads and checks a TOML file. Errors (exit code 2) name the file and
+    /// the offending key.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+            file: path.display().to_string(),
+            message: format!("cannot read config: {e}"),
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| Error::Input {
+            file: path.display().to_string(),
+            message: format!("invalid config: {}", e.message().trim()),
+        })?;
+        config.check().map_err(|message| Error::Input {
+            file: path.display().to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Loads `path` if given, else the defaults.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Config, Error> {
+        match path {
+            Some(p) => Config::load(p),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Checks values serde cannot: ranges, known table and column names.
+    pub fn check(&self) -> Result<(), String> {
+        let input = &self.input;
+        parse_delimiter(&input.delimiter).map_err(|e| format!("input.delimiter: {e}"))?;
+        if !(0.0..=1.0).contains(&input.max_reject_share) {
+            return Err(format!(
+                "input.max_reject_share must be between 0 and 1, got {}",
+                input.max_reject_share
+            ));
+        }
+        let clash: Vec<&String> = input
+            .true_values
+            .iter()
+            .filter(|t| input.false_values.iter().any(|f| f.eq_ignore_ascii_case(t)))
+            .collect();
+        if !clash.is_empty() {
+            return Err(format!(
+                "input.true_values and input.false_values share {clash:?}"
+            ));
+        }
+        for (table, mapping) in &input.tables {
+            let Some(spec) = TABLES.iter().find(|t| t.name == table) else {
+                let known: Vec<_> = TABLES.iter().map(|t| t.name).collect();
+                return Err(format!(
+                    "input.tables.{table}: unknown table (known: {})",
+                    known.join(", ")
+                ));
+            };
+            if let Some(d) = &mapping.delimiter {
+                parse_delimiter(d).map_err(|e| format!("input.tables.{table}.delimiter: {e}"))?;
+            }
+            for column in mapping.columns.keys() {
+                if spec.column(column).is_none() {
+                    let known: Vec<_> = spec.columns.iter().map(|c| c.name).collect();
+                    return Err(format!(
+                        "input.tables.{table}.columns.{column}: not a column of {table} (known: {})",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The reading settings for `table`, table overrides over `[input]` defaults.
+    pub fn table_settings(&self, table: &str) -> TableReadSettings {
+        let input = &self.input;
+        let mapping = input.tables.get(table).cloned().unwrap_or_default();
+        let delimiter = mapping.delimiter.as_deref().unwrap_or(&input.delimiter);
+        TableReadSettings {
+            file: mapping.file,
+            // Checked in `check`; a bad value cannot reach here from `load`.
+            delimiter: parse_delimiter(delimiter).unwrap_or(b','),
+            date_format: mapping
+                .date_format
+                .unwrap_or_else(|| input.date_format.clone()),
+            columns: mapping.columns,
+            true_values: words(&["true", "1", "yes", "t"], &input.true_values),
+            false_values: words(&["false", "0", "no", "f"], &input.false_values),
+        }
+    }
+}
+
+fn words(contract: &[&str], extra: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = contract.iter().map(|w| w.to_string()).collect();
+    v.extend(extra.iter().map(|w| w.trim().to_lowercase()));
+    v
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    let s = if s == "\\t" { "\t" } else { s };
+    match s.as_bytes() {
+        [b] if b.is_ascii() => Ok(*b),
+        _ => Err(format!("must be one ASCII character, got {s:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let err = toml::from_str::<Config>("[input]\ndelimeter = ';'\n").unwrap_err();
+        assert!(err.to_string().contains("delimeter"), "{err}");
+    }
+
+    #[test]
+    fn table_overrides_fall_back_to_input_defaults() {
+        let config: Config = toml::from_str(
+            "[input]\ndelimiter = ';'\n[input.tables.invoices]\ndate_format = '%m/%d/%Y'\n",
+        )
+        .unwrap();
+        config.check().unwrap();
+        let inv = config.table_settings("invoices");
+        assert_eq!(inv.delimiter, b';');
+        assert_eq!(inv.date_format, "%m/%d/%Y");
+        let cust = config.table_settings("customers");
+        assert_eq!(cust.date_format, "%Y-%m-%d");
+    }
+
+    #[test]
+    fn check_rejects_unknown_table_and_column() {
+        let c: Config = toml::from_str("[input.tables.invoice]\nfile = 'x.csv'\n").unwrap();
+        assert!(c.check().unwrap_err().contains("unknown table"));
+        let c: Config =
+            toml::from_str("[input.tables.invoices.columns]\ninvoice_no = 'DocNo'\n").unwrap();
+        assert!(c.check().unwrap_err().contains("not a column of invoices"));
+        let c: Config = toml::from_str("[input]\nmax_reject_share = 1.5\n").unwrap();
+        assert!(c.check().unwrap_err().contains("between 0 and 1"));
+        let c: Config = toml::from_str("[input]\ndelimiter = ';;'\n").unwrap();
+        assert!(c.check().unwrap_err().contains("one ASCII character"));
+    }
+}
