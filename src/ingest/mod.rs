@@ -1,0 +1,763 @@
+//! Ingest: read every input table, parse it to the declared schema, and split
+//! good rows from rejected ones. The only stage that reads input.
+//!
+//! Contract: [`read_book`] returns a [`Book`] whose frames have exactly the
+//! columns of [`crate::schema`] (typed, defaults filled) followed by any extra
+//! columns of the file, in file order, plus an [`IngestReport`] of rows read,
+//! accepted and rejected with the reasons. It fails with [`Error::Input`]
+//! (exit 2) for a missing table or column, an unreadable file, or a column
+//! whose every value is of the wrong type. The reject-share limit is checked
+//! by the caller ([`IngestReport::check_reject_share`]) so that `validate` can
+//! still write the rejects first.
+
+mod parse;
+mod source;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::schema::*;
+pub use source::Format;
+
+const ROW: &str = "__row";
+const REASON: &str = "__reason";
+const KNOWN: &str = "__known";
+const ISSUE: &str = "__issue_date";
+
+/// The validated input: one frame per table, typed as [`crate::schema`] says.
+/// Absent optional tables are empty frames with the declared columns.
+#[derive(Debug, Clone)]
+pub struct Book {
+    pub customers: DataFrame,
+    /// With the derived [`SETTLED_DATE`] column last among the contract ones.
+    pub invoices: DataFrame,
+    /// Real payments, or one full payment per `invoices.paid_date` when the
+    /// input has no payments table (see [`Settlement`]).
+    pub payments: DataFrame,
+    pub orders: DataFrame,
+    pub credit_requests: DataFrame,
+    pub events: DataFrame,
+    pub settlement: Settlement,
+}
+
+/// Where payments came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    /// The input has a payments table; `invoices.paid_date` is ignored.
+    PaymentsTable,
+    /// No payments table: each `paid_date` is one full payment on that day.
+    PaidDate,
+}
+
+/// One rejected input row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub table: &'static str,
+    /// The row as a person counts it in the file (CSV: line number, header = 1).
+    pub row: u64,
+    pub reason: String,
+    /// The row's values as read, a JSON object keyed by the file's own column names.
+    pub raw: String,
+}
+
+/// What ingest saw of one table.
+#[derive(Debug, Clone)]
+pub struct TableReport {
+    pub table: &'static str,
+    /// The file or folder read; `None` when an optional table is absent.
+    pub source: Option<PathBuf>,
+    pub format: Option<Format>,
+    /// The files behind the source (a Parquet folder has many), sorted.
+    pub files: Vec<PathBuf>,
+    pub read: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    /// Reject reason (without the row-specific part) -> count.
+    pub reasons: BTreeMap<String, usize>,
+}
+
+impl TableReport {
+    pub fn reject_share(&self) -> f64 {
+        if self.read == 0 {
+            0.0
+        } else {
+            self.rejected as f64 / self.read as f64
+        }
+    }
+
+    /// Up to `n` reasons, most frequent first, as `reason (count)`.
+    pub fn top_reasons(&self, n: usize) -> Vec<String> {
+        let mut v: Vec<(&String, &usize)> = self.reasons.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        v.into_iter()
+            .take(n)
+            .map(|(r, c)| format!("{r} ({c})"))
+            .collect()
+    }
+}
+
+/// Everything ingest found.
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub tables: Vec<TableReport>,
+    /// Sorted by table (contract order), then row.
+    pub rejects: Vec<Reject>,
+}
+
+impl IngestReport {
+    /// Fails with [`Error::TooManyRejects`] (exit 3) for the table with the
+    /// largest share of rejected rows when that share is over `limit`.
+    pub fn check_reject_share(&self, limit: f64) -> Result<(), Error> {
+        let worst = self
+            .tables
+            .iter()
+            .filter(|t| t.reject_share() > limit)
+            .max_by(|a, b| a.reject_share().total_cmp(&b.reject_share()));
+        match worst {
+            None => Ok(()),
+            Some(t) => Err(Error::TooManyRejects {
+                table: t.table.to_string(),
+                read: t.read,
+                rejected: t.rejected,
+                share: t.reject_share() * 100.0,
+                limit: limit * 100.0,
+                top: t.top_reasons(3).join("; "),
+            }),
+        }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&TableReport> {
+        self.tables.iter().find(|t| t.table == name)
+    }
+}
+
+/// Reads and validates every table of the input folder.
+pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), Error> {
+    if !input.is_dir() {
+        return Err(Error::input(
+            input.display().to_string(),
+            "input folder not found",
+        ));
+    }
+    let settlement = match source::locate(input, PAYMENTS, &config.table_settings(PAYMENTS))? {
+        Some(_) => Settlement::PaymentsTable,
+        None => Settlement::PaidDate,
+    };
+    let mut reports = Vec::new();
+    let mut rejects = Vec::new();
+    let mut load =
+        |spec: &TableSpec, checks: &dyn Fn(LazyFrame) -> LazyFrame| -> Result<DataFrame, Error> {
+            let loaded = load_table(input, spec, config, settlement, checks)?;
+            rejects.extend(loaded.rejects);
+            reports.push(loaded.report);
+            Ok(loaded.frame)
+        };
+
+    let customers = load(&CUSTOMERS_SPEC, &|lf| lf)?;
+    let customer_ids = keys(&customers, CUSTOMER_ID);
+    let known_customer =
+        |lf: LazyFrame| flag_known(lf, &customer_ids, CUSTOMER_ID, "unknown customer_id");
+    let invoices = load(&INVOICES_SPEC, &known_customer)?;
+    let invoice_issue = invoices
+        .clone()
+        .lazy()
+        .select([col(INVOICE_ID), col(ISSUE_DATE).alias(ISSUE)])
+        .collect()
+        .map_err(internal)?;
+    let payments = load(&PAYMENTS_SPEC, &|lf| {
+        join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
+            when(col(ISSUE).is_null())
+                .then(lit("unknown invoice_id"))
+                .when(col(PAYMENT_DATE).lt(col(ISSUE)))
+                .then(lit("payment_date before the invoice's issue_date"))
+                .otherwise(col(REASON))
+                .alias(REASON),
+        )
+    })?;
+    let orders = load(&ORDERS_SPEC, &known_customer)?;
+    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer)?;
+    let events = load(&EVENTS_SPEC, &known_customer)?;
+
+    let payments = match settlement {
+        Settlement::PaymentsTable => payments,
+        Settlement::PaidDate => payments_from_paid_date(&invoices)?,
+    };
+    let invoices = with_settled_date(invoices, &payments)?;
+    rejects.sort_by(|a, b| {
+        table_order(a.table)
+            .cmp(&table_order(b.table))
+            .then(a.row.cmp(&b.row))
+    });
+    let book = Book {
+        customers,
+        invoices,
+        payments,
+        orders,
+        credit_requests,
+        events,
+        settlement,
+    };
+    Ok((
+        book,
+        IngestReport {
+            tables: reports,
+            rejects,
+        },
+    ))
+}
+
+fn table_order(table: &str) -> usize {
+    TABLES
+        .iter()
+        .position(|t| t.name == table)
+        .unwrap_or(usize::MAX)
+}
+
+fn internal(e: PolarsError) -> Error {
+    Error::input("(ingest)", format!("internal error while validating: {e}"))
+}
+
+/// One distinct-key frame with a `__known` marker, for referential checks.
+fn keys(df: &DataFrame, column: &str) -> DataFrame {
+    df.clone()
+        .lazy()
+        .select([col(column)])
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .with_column(lit(true).alias(KNOWN))
+        .collect()
+        .expect("distinct keys of a validated column")
+}
+
+fn join_left(lf: LazyFrame, other: LazyFrame, on: &str) -> LazyFrame {
+    lf.join_builder()
+        .with(other)
+        .how(JoinType::Left)
+        .left_on([col(on)])
+        .right_on([col(on)])
+        .maintain_order(MaintainOrderJoin::Left)
+        .finish()
+}
+
+/// Sets the reason `unknown` where `column` is not null and not among `known`.
+fn flag_known(lf: LazyFrame, known: &DataFrame, column: &str, unknown: &str) -> LazyFrame {
+    join_left(lf, known.clone().lazy(), column).with_column(
+        when(col(column).is_not_null().and(col(KNOWN).is_null()))
+            .then(lit(unknown))
+            .otherwise(col(REASON))
+            .alias(REASON),
+    )
+}
+
+struct Loaded {
+    frame: DataFrame,
+    report: TableReport,
+    rejects: Vec<Reject>,
+}
+
+/// Reads one table and validates it in three passes: row rules, then
+/// `checks` against earlier tables, then duplicate ids among the survivors
+/// (the first occurrence is kept).
+fn load_table(
+    input: &Path,
+    spec: &TableSpec,
+    config: &Config,
+    settlement: Settlement,
+    checks: &dyn Fn(LazyFrame) -> LazyFrame,
+) -> Result<Loaded, Error> {
+    let settings = config.table_settings(spec.name);
+    let Some(source) = source::locate(input, spec.name, &settings)? else {
+        if spec.required {
+            let looked = match &settings.file {
+                Some(f) => f.clone(),
+                None => format!("{0}.csv, {0}.parquet or {0}/", spec.name),
+            };
+            return Err(Error::input(
+                input.join(spec.name).display().to_string(),
+                format!(
+                    "required table {} not found (looked for {looked})",
+                    spec.name
+                ),
+            ));
+        }
+        return Ok(Loaded {
+            frame: empty_table(spec),
+            report: TableReport {
+                table: spec.name,
+                source: None,
+                format: None,
+                files: vec![],
+                read: 0,
+                accepted: 0,
+                rejected: 0,
+                first_date: None,
+                last_date: None,
+                reasons: BTreeMap::new(),
+            },
+            rejects: vec![],
+        });
+    };
+    let file = source.path.display().to_string();
+    let raw = source::read(&source, &settings)?;
+    let row_offset = source.first_row_number();
+
+    // Map contract columns to the file's columns.
+    let mut selected = vec![col(ROW)];
+    let mut mapped_sources = Vec::new();
+    let mut present_flags = Vec::new();
+    for c in spec.columns {
+        let src = settings
+            .columns
+            .get(c.name)
+            .map(String::as_str)
+            .unwrap_or(c.name);
+        match raw.schema().get(src) {
+            Some(dtype) => {
+                let parsed = parse::parse(col(src), dtype, c.kind, &settings).map_err(|m| {
+                    Error::input(
+                        &file,
+                        format!("column {}: {m}", describe_column(c.name, src)),
+                    )
+                })?;
+                selected.push(parsed.alias(c.name));
+                selected.push(parse::present(col(src), dtype).alias(present_name(c.name)));
+                present_flags.push(*c);
+                mapped_sources.push(src.to_string());
+            }
+            None if c.required => {
+                let found: Vec<String> = raw
+                    .get_column_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                return Err(Error::input(
+                    &file,
+                    format!(
+                        "required column {} is missing (columns found: {})",
+                        describe_column(c.name, src),
+                        found.join(", ")
+                    ),
+                ));
+            }
+            None => {
+                selected.push(lit(NULL).cast(parse::dtype(c.kind)).alias(c.name));
+                selected.push(lit(false).alias(present_name(c.name)));
+            }
+        }
+    }
+    // Extra columns are carried as read, unless their name would shadow a
+    // contract column that is mapped from elsewhere (then they are ignored).
+    let extras: Vec<String> = raw
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .filter(|n| !mapped_sources.contains(n) && spec.column(n).is_none() && !n.starts_with("__"))
+        .collect();
+    selected.extend(extras.iter().map(|n| col(n.as_str())));
+
+    let parsed = raw
+        .clone()
+        .lazy()
+        .with_row_index(ROW, None)
+        .select(selected)
+        .with_column(row_reason(spec, &settings.date_format, settlement).alias(REASON))
+        .collect()
+        .map_err(|e| Error::input(&file, format!("cannot parse: {e}")))?;
+
+    // A column none of whose values parse is the wrong type as a whole.
+    for c in present_flags.iter().filter(|c| c.kind != Kind::Text) {
+        let present = parsed
+            .column(&present_name(c.name))
+            .and_then(|s| s.sum_reduce())
+            .map_err(internal)?;
+        let present = present.value().extract::<u64>().unwrap_or(0);
+        let valid = parsed.column(c.name).map_err(internal)?;
+        let valid = (valid.len() - valid.null_count()) as u64;
+        if present > 0 && valid == 0 {
+            let src = settings
+                .columns
+                .get(c.name)
+                .map(String::as_str)
+                .unwrap_or(c.name);
+            let example = first_value(&raw, src).unwrap_or_default();
+            let hint = if c.kind == Kind::Date {
+                format!(" (expected format {})", settings.date_format)
+            } else {
+                String::new()
+            };
+            return Err(Error::input(
+                &file,
+                format!(
+                    "column {}: no value is a valid {}{hint}; the first is {example:?}",
+                    describe_column(c.name, src),
+                    c.kind.describe()
+                ),
+            ));
+        }
+    }
+    let drop_flags: Vec<PlSmallStr> = spec
+        .columns
+        .iter()
+        .map(|c| present_name(c.name).into())
+        .collect();
+    let parsed = parsed.drop_many(drop_flags);
+
+    // Pass 1 rejects; pass 2 checks against earlier tables; pass 3 duplicates.
+    let mut rejected = parsed
+        .clone()
+        .lazy()
+        .filter(col(REASON).is_not_null())
+        .select([col(ROW), col(REASON)]);
+    let ok = parsed.lazy().filter(col(REASON).is_null());
+    let checked = checks(ok).collect().map_err(internal)?;
+    rejected = concat_reasons(rejected, &checked);
+    let mut ok = checked.lazy().filter(col(REASON).is_null());
+    if let Some(id) = id_column(spec) {
+        let first = col(ROW).min().over([col(id)]).map_err(internal)?;
+        let with_dups = ok
+            .with_column(
+                when(col(ROW).neq(first.clone()))
+                    .then(concat_str(
+                        [
+                            lit(format!("duplicate {id} (first at row ")),
+                            (first + lit(row_offset as u32)).cast(DataType::String),
+                            lit(")"),
+                        ],
+                        "",
+                        false,
+                    ))
+                    .otherwise(col(REASON))
+                    .alias(REASON),
+            )
+            .collect()
+            .map_err(internal)?;
+        rejected = concat_reasons(rejected, &with_dups);
+        ok = with_dups.lazy().filter(col(REASON).is_null());
+    }
+
+    let mut out: Vec<Expr> = spec.columns.iter().map(|c| with_default(c.name)).collect();
+    out.extend(extras.iter().map(|n| col(n.as_str())));
+    let frame = ok.select(out).collect().map_err(internal)?;
+    let rejected = rejected
+        .sort([ROW], Default::default())
+        .collect()
+        .map_err(internal)?;
+    let rejects = render_rejects(spec.name, &raw, &rejected, row_offset).map_err(internal)?;
+
+    let mut reasons = BTreeMap::new();
+    for r in &rejects {
+        *reasons
+            .entry(reason_class(&r.reason).to_string())
+            .or_insert(0) += 1;
+    }
+    let (first_date, last_date) = match spec.date_column {
+        Some(d) => date_range(&frame, d).map_err(internal)?,
+        None => (None, None),
+    };
+    let report = TableReport {
+        table: spec.name,
+        files: source.files(),
+        source: Some(source.path.clone()),
+        format: Some(source.format),
+        read: raw.height(),
+        accepted: frame.height(),
+        rejected: rejects.len(),
+        first_date,
+        last_date,
+        reasons,
+    };
+    Ok(Loaded {
+        frame,
+        report,
+        rejects,
+    })
+}
+
+fn present_name(column: &str) -> String {
+    format!("__present_{column}")
+}
+
+fn describe_column(name: &str, src: &str) -> String {
+    if name == src {
+        format!("'{name}'")
+    } else {
+        format!("'{name}' (mapped from '{src}')")
+    }
+}
+
+/// The id that must be unique in `spec`'s table, if it has one.
+fn id_column(spec: &TableSpec) -> Option<&'static str> {
+    match spec.name {
+        CUSTOMERS => Some(CUSTOMER_ID),
+        INVOICES => Some(INVOICE_ID),
+        PAYMENTS => Some(PAYMENT_ID),
+        ORDERS => Some(ORDER_ID),
+        CREDIT_REQUESTS => Some(REQUEST_ID),
+        _ => None,
+    }
+}
+
+/// The column as the book stores it: contract defaults filled in.
+fn with_default(name: &'static str) -> Expr {
+    match name {
+        PAYMENT_TERMS_DAYS => col(name).fill_null(lit(DEFAULT_PAYMENT_TERMS_DAYS)),
+        DISPUTED => col(name).fill_null(lit(false)),
+        _ => col(name),
+    }
+}
+
+/// The first row rule a row breaks, as text; null when it breaks none.
+fn row_reason(spec: &TableSpec, date_format: &str, settlement: Settlement) -> Expr {
+    let mut rules: Vec<(Expr, String)> = Vec::new();
+    for c in spec.columns {
+        let present = col(present_name(c.name));
+        if c.required {
+            rules.push((present.clone().not(), format!("{} is missing", c.name)));
+        }
+        if c.kind != Kind::Text {
+            let format = if c.kind == Kind::Date {
+                format!(" (expected {date_format})")
+            } else {
+                String::new()
+            };
+            rules.push((
+                present.and(col(c.name).is_null()),
+                format!("{} is not a valid {}{format}", c.name, c.kind.describe()),
+            ));
+        }
+    }
+    let amount = col(AMOUNT);
+    match spec.name {
+        CUSTOMERS => {
+            rules.push((
+                col(CREDIT_LIMIT).lt(lit(0.0)),
+                "credit_limit must be >= 0".into(),
+            ));
+            rules.push((
+                col(PAYMENT_TERMS_DAYS).lt(lit(0)),
+                "payment_terms_days must be >= 0".into(),
+            ));
+        }
+        INVOICES => {
+            rules.push((amount.lt_eq(lit(0.0)), "amount must be > 0".into()));
+            rules.push((
+                col(DUE_DATE).lt(col(ISSUE_DATE)),
+                "due_date before issue_date".into(),
+            ));
+            if settlement == Settlement::PaidDate {
+                rules.push((
+                    col(PAID_DATE).lt(col(ISSUE_DATE)),
+                    "paid_date before issue_date".into(),
+                ));
+            }
+            rules.push((
+                col(WRITTEN_OFF_DATE).lt(col(ISSUE_DATE)),
+                "written_off_date before issue_date".into(),
+            ));
+        }
+        PAYMENTS => rules.push((amount.lt_eq(lit(0.0)), "amount must be > 0".into())),
+        ORDERS => rules.push((amount.lt(lit(0.0)), "amount must be >= 0".into())),
+        CREDIT_REQUESTS => {
+            let known = REQUEST_KINDS
+                .iter()
+                .map(|k| col(KIND).eq(lit(*k)))
+                .reduce(|a, b| a.or(b))
+                .unwrap();
+            rules.push((
+                known.not(),
+                format!("kind must be one of {}", REQUEST_KINDS.join(", ")),
+            ));
+            rules.push((
+                col(REQUESTED_DAYS).lt(lit(0)),
+                "requested_days must be >= 0".into(),
+            ));
+        }
+        EVENTS => {
+            rules.push((
+                col(SEVERITY).lt(lit(1)).or(col(SEVERITY).gt(lit(5))),
+                "severity must be a whole number from 1 to 5".into(),
+            ));
+            rules.push((
+                col(CUSTOMER_ID).is_null().and(col(INDUSTRY).is_null()),
+                "event names neither customer_id nor industry".into(),
+            ));
+        }
+        _ => {}
+    }
+    rules.into_iter().rev().fold(
+        lit(NULL).cast(DataType::String),
+        |otherwise, (cond, reason)| {
+            when(cond.fill_null(lit(false)))
+                .then(lit(reason))
+                .otherwise(otherwise)
+        },
+    )
+}
+
+fn concat_reasons(rejected: LazyFrame, checked: &DataFrame) -> LazyFrame {
+    let more = checked
+        .clone()
+        .lazy()
+        .filter(col(REASON).is_not_null())
+        .select([col(ROW), col(REASON)]);
+    concat([rejected, more], UnionArgs::default()).expect("same schema")
+}
+
+/// The reason without its row-specific part, for counting.
+fn reason_class(reason: &str) -> &str {
+    reason.split(" (first at row").next().unwrap_or(reason)
+}
+
+fn first_value(raw: &DataFrame, column: &str) -> Option<String> {
+    let s = raw.column(column).ok()?.drop_nulls();
+    if s.is_empty() {
+        return None;
+    }
+    Some(any_to_text(&s.get(0).ok()?))
+}
+
+fn any_to_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Builds one [`Reject`] per rejected row, with the raw values of the file.
+fn render_rejects(
+    table: &'static str,
+    raw: &DataFrame,
+    rejected: &DataFrame,
+    offset: u64,
+) -> PolarsResult<Vec<Reject>> {
+    if rejected.height() == 0 {
+        return Ok(vec![]);
+    }
+    let rows = rejected.column(ROW)?.idx()?.clone();
+    let reasons = rejected.column(REASON)?.str()?.clone();
+    let picked = raw.take(&rows)?;
+    let names = picked.get_column_names_owned();
+    let columns = picked.columns();
+    let mut out = Vec::with_capacity(picked.height());
+    for i in 0..picked.height() {
+        let mut json = String::from("{");
+        for (j, (name, column)) in names.iter().zip(columns.iter()).enumerate() {
+            if j > 0 {
+                json.push_str(", ");
+            }
+            json.push_str(&serde_json::to_string(name.as_str()).expect("string"));
+            json.push_str(": ");
+            match column.get(i)? {
+                AnyValue::Null => json.push_str("null"),
+                v => json.push_str(&serde_json::to_string(&any_to_text(&v)).expect("string")),
+            }
+        }
+        json.push('}');
+        out.push(Reject {
+            table,
+            row: rows.get(i).expect("row index") as u64 + offset,
+            reason: reasons.get(i).unwrap_or_default().to_string(),
+            raw: json,
+        });
+    }
+    Ok(out)
+}
+
+fn date_range(
+    df: &DataFrame,
+    column: &str,
+) -> PolarsResult<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let dates = df.column(column)?.date()?.clone();
+    let to_date = |d: Option<i32>| d.map(crate::dates::from_days);
+    Ok((
+        to_date(dates.physical().min()),
+        to_date(dates.physical().max()),
+    ))
+}
+
+/// An empty frame with the declared columns of `spec`.
+fn empty_table(spec: &TableSpec) -> DataFrame {
+    let columns: Vec<Column> = spec
+        .columns
+        .iter()
+        .map(|c| Column::new_empty(c.name.into(), &parse::dtype(c.kind)))
+        .collect();
+    DataFrame::new(0, columns).expect("empty frame")
+}
+
+/// One full payment per invoice on its `paid_date` (no payments table).
+fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
+    invoices
+        .clone()
+        .lazy()
+        .filter(col(PAID_DATE).is_not_null())
+        .select([
+            col(INVOICE_ID).alias(PAYMENT_ID),
+            col(INVOICE_ID),
+            col(PAID_DATE).alias(PAYMENT_DATE),
+            col(AMOUNT),
+        ])
+        .collect()
+        .map_err(internal)
+}
+
+/// Adds [`SETTLED_DATE`]: the first day the invoice's payments, summed in
+/// date order, reach its amount within [`SETTLE_TOLERANCE`].
+fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFrame, Error> {
+    let paid = payments
+        .clone()
+        .lazy()
+        .select([
+            col(INVOICE_ID),
+            col(PAYMENT_DATE),
+            col(AMOUNT).alias("__paid"),
+        ])
+        .group_by([col(INVOICE_ID), col(PAYMENT_DATE)])
+        .agg([col("__paid").sum()])
+        .join_builder()
+        .with(
+            invoices
+                .clone()
+                .lazy()
+                .select([col(INVOICE_ID), col(AMOUNT)]),
+        )
+        .how(JoinType::Inner)
+        .left_on([col(INVOICE_ID)])
+        .right_on([col(INVOICE_ID)])
+        .finish()
+        .sort([INVOICE_ID, PAYMENT_DATE], Default::default())
+        .with_column(
+            col("__paid")
+                .cum_sum(false)
+                .over([col(INVOICE_ID)])
+                .map_err(internal)?
+                .alias("__cum"),
+        )
+        .filter(col("__cum").gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE)))
+        .group_by([col(INVOICE_ID)])
+        .agg([col(PAYMENT_DATE).min().alias(SETTLED_DATE)]);
+    let n_contract = INVOICES_SPEC.columns.len();
+    let names: Vec<String> = invoices
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut order: Vec<Expr> = names[..n_contract]
+        .iter()
+        .map(|n| col(n.as_str()))
+        .collect();
+    order.push(col(SETTLED_DATE));
+    order.extend(names[n_contract..].iter().map(|n| col(n.as_str())));
+    join_left(invoices.lazy(), paid, INVOICE_ID)
+        .select(order)
+        .collect()
+        .map_err(internal)
+}

@@ -1,0 +1,130 @@
+//! Writers: the only place that writes files.
+//!
+//! Every file is written to a temporary sibling and renamed into place, so a
+//! reader never sees half a file and a failed write leaves the old one.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+
+use crate::ingest::Reject;
+use crate::schema::{REJECT_RAW, REJECT_REASON, REJECT_ROW, REJECT_TABLE};
+
+/// File format of a written table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+}
+
+impl TableFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "csv",
+            TableFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// Writes `path` through a temporary sibling and a rename.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .context("output path has no file name")?
+        .to_string_lossy();
+    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut w = BufWriter::new(
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?,
+        );
+        write(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move {} into place", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes `df` as CSV (header, comma, ISO dates).
+pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |w| {
+        CsvWriter::new(w).include_header(true).finish(df)?;
+        Ok(())
+    })
+}
+
+/// Writes `df` as one Parquet file (zstd).
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |w| {
+        ParquetWriter::new(w)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)?;
+        Ok(())
+    })
+}
+
+/// Writes `df` as `<dir>/<table>.<ext>`.
+pub fn write_table(
+    df: &mut DataFrame,
+    dir: &Path,
+    table: &str,
+    format: TableFormat,
+) -> Result<PathBuf> {
+    let path = dir.join(format!("{table}.{}", format.extension()));
+    match format {
+        TableFormat::Csv => write_csv(df, &path)?,
+        TableFormat::Parquet => write_parquet(df, &path)?,
+    }
+    Ok(path)
+}
+
+/// The rejects as the contract's `rejects.csv` frame: table, row, reason, raw.
+pub fn rejects_frame(rejects: &[Reject]) -> DataFrame {
+    let n = rejects.len();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new(
+                REJECT_TABLE.into(),
+                rejects.iter().map(|r| r.table).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                REJECT_ROW.into(),
+                rejects.iter().map(|r| r.row).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                REJECT_REASON.into(),
+                rejects
+                    .iter()
+                    .map(|r| r.reason.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                REJECT_RAW.into(),
+                rejects.iter().map(|r| r.raw.as_str()).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .expect("columns of equal length")
+}
+
+/// Writes `rejects.csv` (header only when there are none).
+pub fn write_rejects(rejects: &[Reject], path: &Path) -> Result<()> {
+    write_csv(&mut rejects_frame(rejects), path)
+}
