@@ -1,0 +1,254 @@
+//! `earlywarn generate`: reproducible, realistic enough to build on.
+
+use earlywarn::dates;
+use earlywarn::generate::{generate, GenParams};
+use earlywarn::schema::*;
+use polars::prelude::*;
+
+use crate::workdir::Workdir;
+
+fn files(wd: &Workdir, dir: &str) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(wd.path(dir))
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_whatever_the_thread_count() {
+    let wd = Workdir::new();
+    for format in ["csv", "parquet"] {
+        let args = |out: &str| -> Vec<String> {
+            [
+                "generate",
+                "--out",
+                out,
+                "--customers",
+                "150",
+                "--months",
+                "13",
+                "--seed",
+                "5",
+                "--stories",
+                "--format",
+                format,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+        };
+        let a = format!("{format}-a");
+        let b = format!("{format}-b");
+        let one = [("RAYON_NUM_THREADS", "1"), ("POLARS_MAX_THREADS", "1")];
+        let two = [("RAYON_NUM_THREADS", "2"), ("POLARS_MAX_THREADS", "2")];
+        let args_a = args(&a);
+        let args_b = args(&b);
+        wd.run_env(&args_a.iter().map(String::as_str).collect::<Vec<_>>(), &one)
+            .expect_code(0);
+        wd.run_env(&args_b.iter().map(String::as_str).collect::<Vec<_>>(), &two)
+            .expect_code(0);
+        let (fa, fb) = (files(&wd, &a), files(&wd, &b));
+        assert_eq!(fa.len(), 6, "{format}: six tables");
+        for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+            assert!(x == y, "{format}: {name} differs between 1 and 2 threads");
+        }
+    }
+    wd.run(&[
+        "generate",
+        "--out",
+        "other",
+        "--customers",
+        "150",
+        "--months",
+        "13",
+        "--seed",
+        "6",
+        "--stories",
+    ])
+    .expect_code(0);
+    assert_ne!(
+        files(&wd, "csv-a")[2],
+        files(&wd, "other")[2],
+        "another seed, another book"
+    );
+}
+
+#[test]
+fn generate_prints_sane_summary_statistics() {
+    let g = generate(&GenParams {
+        customers: 3000,
+        months: 24,
+        seed: 3,
+        ..Default::default()
+    })
+    .unwrap();
+    let s = &g.summary;
+    println!("{s}");
+    assert_eq!(s.customers, 3000);
+    // About three invoices per customer and month, one order each, payments close to invoices.
+    let per_month = s.invoices as f64 / (3000.0 * 24.0);
+    assert!(
+        (1.5..4.0).contains(&per_month),
+        "{per_month} invoices per customer-month"
+    );
+    assert_eq!(s.orders >= s.invoices, true);
+    // B2B payment surveys: about half of invoices are paid late, a tenth badly.
+    assert!((0.35..0.70).contains(&s.paid_late_share), "{s}");
+    assert!((0.05..0.25).contains(&s.paid_late_15_share), "{s}");
+    assert!((0.02..0.20).contains(&s.partial_payment_share), "{s}");
+    assert!((0.002..0.03).contains(&s.disputed_share), "{s}");
+    assert!((0.02..0.15).contains(&s.defaulted_share), "{s}");
+    assert!(
+        s.ever_60dpd_share > s.defaulted_share && s.ever_60dpd_share < 0.5,
+        "{s}"
+    );
+    assert!(s.written_off_invoices > 0, "{s}");
+    assert!((0.3..3.0).contains(&s.requests_per_customer_year), "{s}");
+    // The hidden truth agrees with the summary.
+    let defaulted = g.default_days.iter().filter(|(_, d)| d.is_some()).count();
+    assert_eq!(defaulted as f64 / 3000.0, s.defaulted_share);
+}
+
+/// Per customer, over the 90 days up to its reference day: credit requests,
+/// and the mean days beyond due of payments made in that window.
+fn signs_before(g: &earlywarn::generate::Generated, reference: &DataFrame) -> DataFrame {
+    let table = |name: &str| {
+        g.tables
+            .iter()
+            .find(|(t, _)| *t == name)
+            .unwrap()
+            .1
+            .clone()
+            .lazy()
+    };
+    let window = |date: &str| {
+        col(date)
+            .gt(col("reference") - lit(Duration::parse("90d")))
+            .and(col(date).lt_eq(col("reference")))
+    };
+    let requests = table(CREDIT_REQUESTS)
+        .join(
+            reference.clone().lazy(),
+            [col(CUSTOMER_ID)],
+            [col(CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(window(REQUEST_DATE))
+        .group_by([col(CUSTOMER_ID)])
+        .agg([len().alias("requests")]);
+    let lateness = table(PAYMENTS)
+        .join(
+            table(INVOICES).select([col(INVOICE_ID), col(CUSTOMER_ID), col(DUE_DATE)]),
+            [col(INVOICE_ID)],
+            [col(INVOICE_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            reference.clone().lazy(),
+            [col(CUSTOMER_ID)],
+            [col(CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(window(PAYMENT_DATE))
+        .group_by([col(CUSTOMER_ID)])
+        .agg([(col(PAYMENT_DATE) - col(DUE_DATE))
+            .dt()
+            .total_days(false)
+            .mean()
+            .alias("days_late")]);
+    reference
+        .clone()
+        .lazy()
+        .join(
+            requests,
+            [col(CUSTOMER_ID)],
+            [col(CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            lateness,
+            [col(CUSTOMER_ID)],
+            [col(CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("requests")
+                .fill_null(lit(0))
+                .cast(DataType::Float64)
+                .mean(),
+            col("days_late").mean(),
+        ])
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn warning_signs_precede_defaults_on_average() {
+    let params = GenParams {
+        customers: 4000,
+        months: 36,
+        seed: 21,
+        ..Default::default()
+    };
+    let g = generate(&params).unwrap();
+    let start = params.end - chrono::Months::new(30);
+    // Defaulters, looked at in the 90 days before they stopped paying (with at
+    // least 6 months of history before); everyone else over the 90 days to a
+    // fixed day in the same span.
+    let (mut ids_bad, mut days_bad, mut ids_good) = (vec![], vec![], vec![]);
+    for (id, day) in &g.default_days {
+        match day {
+            Some(d) if *d > start => {
+                ids_bad.push(id.clone());
+                days_bad.push(dates::to_days(*d));
+            }
+            Some(_) => {}
+            None => ids_good.push(id.clone()),
+        }
+    }
+    assert!(
+        ids_bad.len() > 100,
+        "{} defaulters: too few to compare",
+        ids_bad.len()
+    );
+    let bad = DataFrame::new(
+        ids_bad.len(),
+        vec![
+            Column::new(CUSTOMER_ID.into(), ids_bad),
+            Series::new("reference".into(), days_bad)
+                .into_date()
+                .into_column(),
+        ],
+    )
+    .unwrap();
+    let mid = dates::to_days(params.end - chrono::Months::new(12));
+    let good = DataFrame::new(
+        ids_good.len(),
+        vec![
+            Series::new("reference".into(), vec![mid; ids_good.len()])
+                .into_date()
+                .into_column(),
+            Column::new(CUSTOMER_ID.into(), ids_good),
+        ],
+    )
+    .unwrap();
+    let (b, g2) = (signs_before(&g, &bad), signs_before(&g, &good));
+    let get = |df: &DataFrame, c: &str| df.column(c).unwrap().f64().unwrap().get(0).unwrap();
+    println!("defaulters: {b}\nothers: {g2}");
+    assert!(
+        get(&b, "requests") > 2.0 * get(&g2, "requests"),
+        "requests: {b} vs {g2}"
+    );
+    assert!(
+        get(&b, "days_late") > get(&g2, "days_late") + 5.0,
+        "days late: {b} vs {g2}"
+    );
+}

@@ -1,0 +1,314 @@
+//! Ingest through the library: the same book from CSV, Parquet, a
+//! partitioned Parquet folder and a renamed ERP export gives the same frames;
+//! settlement from payments or from paid_date.
+
+use std::path::Path;
+
+use earlywarn::config::Config;
+use earlywarn::generate::{generate, GenParams};
+use earlywarn::ingest::{read_book, Book, Settlement};
+use earlywarn::output::{write_parquet, write_table, TableFormat};
+use earlywarn::schema::*;
+use polars::prelude::*;
+
+use crate::workdir::Workdir;
+
+fn small_book(dir: &Path, format: TableFormat) {
+    let g = generate(&GenParams {
+        customers: 40,
+        months: 14,
+        seed: 11,
+        stories: true,
+        ..Default::default()
+    })
+    .unwrap();
+    for (table, mut df) in g.tables {
+        write_table(&mut df, dir, table, format).unwrap();
+    }
+}
+
+fn read(dir: &Path, config: &Config) -> Book {
+    let (book, report) = read_book(dir, config).unwrap();
+    assert!(
+        report.rejects.is_empty(),
+        "unexpected rejects: {:?}",
+        &report.rejects[..report.rejects.len().min(3)]
+    );
+    book
+}
+
+fn frames(book: &Book) -> Vec<(&'static str, &DataFrame)> {
+    vec![
+        (CUSTOMERS, &book.customers),
+        (INVOICES, &book.invoices),
+        (PAYMENTS, &book.payments),
+        (ORDERS, &book.orders),
+        (CREDIT_REQUESTS, &book.credit_requests),
+        (EVENTS, &book.events),
+    ]
+}
+
+/// Same columns (names, types, values, nulls) in the same order, contract
+/// columns only when `contract_only` (a hive folder adds its partition key).
+/// `by_id`: compare rows sorted by the table's first column (a folder of
+/// partitions has its own row order).
+fn assert_same(a: &Book, b: &Book, contract_only: bool, by_id: bool) {
+    for ((table, x), (_, y)) in frames(a).into_iter().zip(frames(b)) {
+        let sorted = |df: &DataFrame| {
+            let first = df.get_column_names()[0].to_string();
+            df.sort(
+                [first.as_str()],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .unwrap()
+        };
+        let (x, y) = if by_id {
+            (sorted(x), sorted(y))
+        } else {
+            (x.clone(), y.clone())
+        };
+        let names: Vec<String> = x.get_column_names().iter().map(|s| s.to_string()).collect();
+        if !contract_only {
+            assert_eq!(x.schema(), y.schema(), "{table}: schemas differ");
+        }
+        assert_eq!(x.height(), y.height(), "{table}: heights differ");
+        for name in &names {
+            let (cx, cy) = (x.column(name).unwrap(), y.column(name).unwrap());
+            assert_eq!(cx.dtype(), cy.dtype(), "{table}.{name}: types differ");
+            assert!(
+                cx.equals_missing(cy),
+                "{table}.{name} differs:\n{cx:?}\n{cy:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn csv_parquet_and_partitioned_folder_give_identical_frames() {
+    let wd = Workdir::new();
+    small_book(&wd.path("csv"), TableFormat::Csv);
+    small_book(&wd.path("parquet"), TableFormat::Parquet);
+    let config = Config::default();
+    let from_csv = read(&wd.path("csv"), &config);
+    let from_parquet = read(&wd.path("parquet"), &config);
+    assert!(
+        from_csv.invoices.height() > 500,
+        "book too small to mean anything"
+    );
+    assert_same(&from_csv, &from_parquet, false, false);
+
+    // The same invoices split into hive partitions by issue year, and payments
+    // split into plain part files: compared row by row after sorting by id.
+    let folder = wd.path("folder");
+    small_book(&folder, TableFormat::Parquet);
+    let inv = from_parquet.invoices.clone().drop(SETTLED_DATE).unwrap();
+    std::fs::remove_file(folder.join("invoices.parquet")).unwrap();
+    for year in [2025, 2026] {
+        let mut part = inv
+            .clone()
+            .lazy()
+            .filter(col(ISSUE_DATE).dt().year().eq(lit(year)))
+            .collect()
+            .unwrap();
+        write_parquet(
+            &mut part,
+            &folder.join(format!("invoices/year={year}/part-0.parquet")),
+        )
+        .unwrap();
+    }
+    let pay = from_parquet.payments.clone();
+    std::fs::remove_file(folder.join("payments.parquet")).unwrap();
+    let half = pay.height() / 2;
+    write_parquet(
+        &mut pay.slice(0, half),
+        &folder.join("payments/part-0.parquet"),
+    )
+    .unwrap();
+    write_parquet(
+        &mut pay.slice(half as i64, pay.height() - half),
+        &folder.join("payments/part-1.parquet"),
+    )
+    .unwrap();
+    let from_folder = read(&folder, &config);
+    assert!(
+        from_folder.invoices.column("year").is_ok(),
+        "hive partition key carried as an extra column"
+    );
+    assert_same(&from_parquet, &from_folder, true, true);
+}
+
+#[test]
+fn parquet_timestamps_are_read_as_their_date() {
+    let wd = Workdir::new();
+    small_book(&wd.path("a"), TableFormat::Parquet);
+    let plain = read(&wd.path("a"), &Config::default());
+    let mut orders = plain
+        .orders
+        .clone()
+        .lazy()
+        .with_column(
+            (col(ORDER_DATE).cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+                + lit(Duration::parse("13h")))
+            .alias(ORDER_DATE),
+        )
+        .collect()
+        .unwrap();
+    assert!(matches!(
+        orders.column(ORDER_DATE).unwrap().dtype(),
+        DataType::Datetime(..)
+    ));
+    write_parquet(&mut orders, &wd.path("a/orders.parquet")).unwrap();
+    let stamped = read(&wd.path("a"), &Config::default());
+    assert!(stamped
+        .orders
+        .column(ORDER_DATE)
+        .unwrap()
+        .equals_missing(plain.orders.column(ORDER_DATE).unwrap()));
+}
+
+#[test]
+fn a_mapped_erp_export_reads_as_the_contract_book() {
+    let wd = Workdir::new();
+    wd.write(
+        "std/customers.csv",
+        "customer_id,credit_limit,name\nC1,1000,Alpha\nC2,2500.5,Beta\n",
+    );
+    wd.write(
+        "std/invoices.csv",
+        "invoice_id,customer_id,issue_date,due_date,amount,disputed\n\
+         I1,C1,2024-01-31,2024-03-01,100.25,false\nI2,C2,2024-02-15,2024-03-16,80,true\n",
+    );
+    wd.write(
+        "std/payments.csv",
+        "payment_id,invoice_id,payment_date,amount\nP1,I1,2024-03-04,100.25\n",
+    );
+    // The same book as an ERP exports it: other file names, column names,
+    // semicolons, US dates, a byte-order mark and an extra column.
+    wd.write(
+        "erp/Debitoren.csv",
+        "\u{feff}KundenNr;Kreditlimit;Firma\nC1;1000;Alpha\nC2;2500.5;Beta\n",
+    );
+    wd.write(
+        "erp/OpenItems.csv",
+        "DocNo;Debtor;DocDate;DueDate;Gross;Disputed;Branch\n\
+         I1;C1;01/31/2024;03/01/2024;100.25;N;North\nI2;C2;02/15/2024;03/16/2024;80;Y;South\n",
+    );
+    wd.write(
+        "erp/payments.csv",
+        "payment_id,invoice_id,payment_date,amount\nP1,I1,2024-03-04,100.25\n",
+    );
+    let mapping = r#"
+        [input]
+        delimiter = ";"
+        date_format = "%m/%d/%Y"
+        true_values = ["Y", "J"]
+        false_values = ["N"]
+
+        [input.tables.customers]
+        file = "Debitoren.csv"
+        columns = { customer_id = "KundenNr", credit_limit = "Kreditlimit", name = "Firma" }
+
+        [input.tables.invoices]
+        file = "OpenItems.csv"
+        columns = { invoice_id = "DocNo", customer_id = "Debtor", issue_date = "DocDate", due_date = "DueDate", amount = "Gross", disputed = "Disputed" }
+
+        [input.tables.payments]
+        delimiter = ","
+        date_format = "%Y-%m-%d"
+    "#;
+    let config: Config = toml::from_str(mapping).unwrap();
+    config.check().unwrap();
+    let erp = read(&wd.path("erp"), &config);
+    let std = read(&wd.path("std"), &Config::default());
+    assert_eq!(
+        erp.invoices.column("Branch").unwrap().str().unwrap().get(1),
+        Some("South")
+    );
+    for c in [
+        INVOICE_ID,
+        CUSTOMER_ID,
+        ISSUE_DATE,
+        DUE_DATE,
+        AMOUNT,
+        DISPUTED,
+        SETTLED_DATE,
+    ] {
+        assert!(
+            erp.invoices
+                .column(c)
+                .unwrap()
+                .equals_missing(std.invoices.column(c).unwrap()),
+            "{c}"
+        );
+    }
+    for c in [CUSTOMER_ID, CREDIT_LIMIT, NAME, PAYMENT_TERMS_DAYS] {
+        assert!(
+            erp.customers
+                .column(c)
+                .unwrap()
+                .equals_missing(std.customers.column(c).unwrap()),
+            "{c}"
+        );
+    }
+    let disputed: Vec<Option<bool>> = erp
+        .invoices
+        .column(DISPUTED)
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(disputed, vec![Some(false), Some(true)]);
+}
+
+#[test]
+fn paid_date_is_one_full_payment_only_when_there_is_no_payments_table() {
+    let wd = Workdir::new();
+    wd.write("in/customers.csv", "customer_id,credit_limit\nC1,1000\n");
+    wd.write(
+        "in/invoices.csv",
+        "invoice_id,customer_id,issue_date,due_date,amount,paid_date\n\
+         I1,C1,2024-01-01,2024-01-31,100,2024-02-05\n\
+         I2,C1,2024-01-10,2024-02-09,50,\n\
+         I3,C1,2024-01-20,2024-02-19,70,2024-02-19\n",
+    );
+    let (book, _) = read_book(&wd.path("in"), &Config::default()).unwrap();
+    assert_eq!(book.settlement, Settlement::PaidDate);
+    let p = &book.payments;
+    assert_eq!(p.height(), 2);
+    assert_eq!(
+        p.column(PAYMENT_ID).unwrap().str().unwrap().get(0),
+        Some("I1")
+    );
+    assert_eq!(p.column(AMOUNT).unwrap().f64().unwrap().get(1), Some(70.0));
+    let settled = book
+        .invoices
+        .column(SETTLED_DATE)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap();
+    let settled: Vec<Option<&str>> = settled.str().unwrap().iter().collect();
+    assert_eq!(settled, vec![Some("2024-02-05"), None, Some("2024-02-19")]);
+
+    // With a payments table, paid_date is ignored: I1 is paid in two parts and
+    // settles when the second reaches the amount within 0.01; I3 is unpaid.
+    wd.write(
+        "in/payments.csv",
+        "payment_id,invoice_id,payment_date,amount\n\
+         P2,I1,2024-03-01,39.995\n\
+         P1,I1,2024-02-10,60\n\
+         P3,I2,2024-02-01,49.98\n",
+    );
+    let (book, _) = read_book(&wd.path("in"), &Config::default()).unwrap();
+    assert_eq!(book.settlement, Settlement::PaymentsTable);
+    assert_eq!(book.payments.height(), 3);
+    let settled = book
+        .invoices
+        .column(SETTLED_DATE)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap();
+    let settled: Vec<Option<&str>> = settled.str().unwrap().iter().collect();
+    // I2: 49.98 of 50 is 0.02 short, so still open.
+    assert_eq!(settled, vec![Some("2024-03-01"), None, None]);
+}
