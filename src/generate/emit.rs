@@ -108,7 +108,8 @@ pub fn emit(p: &Profile, plan: &Plan, rng: &mut ChaCha8Rng) -> Chunk {
         if p.default_day.is_none_or(|d| first <= d + 60) {
             requests(p, &mut c, &mut request_seq, m, s, plan, rng);
         }
-        for _ in 0..poisson(0.004 + 0.1 * s, rng) {
+        let background = if p.quiet { 0.0 } else { 1.0 };
+        for _ in 0..poisson(0.004 * background + 0.1 * s, rng) {
             let severity = (1.0 + 4.0 * s + Normal::new(0.0, 0.7).unwrap().sample(rng))
                 .round()
                 .clamp(1.0, 5.0) as i64;
@@ -197,7 +198,7 @@ fn invoice(
     if rng.random_bool((0.1 + 0.7 * stress).min(1.0)) {
         late += 10.0 * stress * pareto_excess(1.6, rng).min(15.0);
     }
-    if rng.random_bool(0.02) {
+    if !p.quiet && rng.random_bool(0.02) {
         late += surprise.sample(rng);
     }
     if disputed {
@@ -272,11 +273,12 @@ fn requests(
 ) {
     let (first, last) = plan.months[m];
     let spiking = p.order_mult[m] > 1.3;
+    let background = if p.quiet { 0.0 } else { 0.01 };
     let kinds: [(&'static str, f64); 3] = [
-        (KIND_TERM_EXTENSION, 0.01 + 0.25 * s),
+        (KIND_TERM_EXTENSION, background + 0.25 * s),
         (
             KIND_LIMIT_INCREASE,
-            0.01 + 0.12 * s + if spiking { 0.4 } else { 0.0 },
+            background + 0.12 * s + if spiking { 0.4 } else { 0.0 },
         ),
         (KIND_PAYMENT_PLAN, if s > 0.3 { 0.15 * s } else { 0.0 }),
     ];

@@ -123,6 +123,9 @@ pub struct Profile {
     pub written_off: bool,
     pub insolvency_filing: bool,
     pub scripted: Vec<Scripted>,
+    /// No background noise (requests, news, surprise delays that come
+    /// without stress): story accounts are quiet so their story reads clearly.
+    pub quiet: bool,
 }
 
 /// Months over which a warned defaulter's stress ramps up to default.
@@ -228,6 +231,7 @@ pub fn draw(index: usize, plan: &Plan, shocks: &Shocks, rng: &mut ChaCha8Rng) ->
         written_off: rng.random_bool(0.6),
         insolvency_filing: default_month.is_some() && rng.random_bool(0.4),
         scripted: vec![],
+        quiet: false,
     }
 }
 

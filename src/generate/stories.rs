@@ -17,7 +17,7 @@ fn base(id: &str, name: &str, industry: usize, months: usize) -> Profile {
         terms: 30,
         credit_limit: 50_000.0,
         volume: 25_000.0,
-        orders_per_month: 3.0,
+        orders_per_month: 6.0,
         start_month: 0,
         late_mean: -2.0,
         late_sd: 1.5,
@@ -30,6 +30,7 @@ fn base(id: &str, name: &str, industry: usize, months: usize) -> Profile {
         written_off: false,
         insolvency_filing: false,
         scripted: vec![],
+        quiet: true,
     }
 }
 

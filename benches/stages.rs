@@ -1,0 +1,50 @@
+//! Criterion benchmarks per pipeline stage, on generated books sized to
+//! finish in minutes. Run: `cargo bench --bench stages`. Whole-book scale
+//! figures (100k customers and more) come from `scripts/bench-scale.sh`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use earlywarn::config::Config;
+use earlywarn::generate::{generate, GenParams};
+use earlywarn::ingest::read_book;
+use earlywarn::output::{write_table, TableFormat};
+
+const CUSTOMERS: usize = 5_000;
+const MONTHS: usize = 36;
+
+fn params() -> GenParams {
+    GenParams {
+        customers: CUSTOMERS,
+        months: MONTHS,
+        seed: 1,
+        ..Default::default()
+    }
+}
+
+fn bench_generate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("generate");
+    group.sample_size(10);
+    group.bench_function("simulate 5k customers x 36 months", |b| {
+        b.iter(|| generate(&params()).unwrap())
+    });
+    group.finish();
+}
+
+fn bench_ingest(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    for format in [TableFormat::Parquet, TableFormat::Csv] {
+        let path = dir.path().join(format.extension());
+        for (table, mut df) in generate(&params()).unwrap().tables {
+            write_table(&mut df, &path, table, format).unwrap();
+        }
+        let mut group = c.benchmark_group("ingest");
+        group.sample_size(10);
+        group.bench_function(
+            format!("read and validate 5k x 36 ({})", format.extension()),
+            |b| b.iter(|| read_book(&path, &Config::default()).unwrap()),
+        );
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench_generate, bench_ingest);
+criterion_main!(benches);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Scale benchmark: generate a book of N customers x M months, then time each
+# command under /usr/bin/time -v and print wall time, CPU time and peak RSS.
+#
+#   scripts/bench-scale.sh [CUSTOMERS] [MONTHS] [WORKDIR]
+#   (defaults: 100000 36 /tmp/earlywarn-scale)
+#
+# Builds the release binary first (a cold release build of Polars takes
+# about 20 minutes on 2 cores). Figures go in docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+customers=${1:-100000}
+months=${2:-36}
+work=${3:-/tmp/earlywarn-scale}
+bin=target/release/earlywarn
+
+cargo build --release --quiet
+mkdir -p "$work"
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory; book: $customers customers x $months months"
+printf '%-34s %10s %10s %12s\n' command wall_s cpu_s peak_rss_mb
+
+measure() {
+  local label=$1; shift
+  local log="$work/time.log"
+  /usr/bin/time -v "$@" > "$work/$label.out" 2> "$log" || { cat "$log"; exit 1; }
+  awk -v label="$label" '
+    /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); wall = (n == 3) ? p[1]*3600 + p[2]*60 + p[3] : p[1]*60 + p[2] }
+    /User time/ { user = $NF } /System time/ { sys = $NF }
+    /Maximum resident set size/ { rss = $NF / 1024 }
+    END { printf "%-34s %10.2f %10.2f %12.0f\n", label, wall, user + sys, rss }' "$log"
+}
+
+measure "generate (parquet)" "$bin" generate --out "$work/book" --customers "$customers" --months "$months" --seed 1 --format parquet
+measure "validate" "$bin" validate --input "$work/book"
