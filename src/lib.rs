@@ -9,6 +9,8 @@
 pub mod config;
 pub mod dates;
 pub mod error;
+pub mod exprs;
+pub mod features;
 pub mod generate;
 pub mod ingest;
 pub mod output;

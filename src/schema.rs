@@ -112,8 +112,8 @@ pub const SETTLED_DATE: &str = "settled_date";
 
 /// Default payment terms when `payment_terms_days` is absent or empty.
 pub const DEFAULT_PAYMENT_TERMS_DAYS: i64 = 30;
-/// Tolerance in money units for "payments reach the amount".
-pub const SETTLE_TOLERANCE: f64 = 0.01;
+/// Tolerance for "payments reach the amount": 0.01 in money, as cents.
+pub const SETTLE_TOLERANCE_CENTS: i64 = 1;
 
 /// `credit_requests.kind` values the contract allows.
 pub const REQUEST_KINDS: [&str; 3] = [KIND_TERM_EXTENSION, KIND_LIMIT_INCREASE, KIND_PAYMENT_PLAN];

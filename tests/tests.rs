@@ -2,6 +2,8 @@
 
 mod workdir;
 
+mod features_fixture;
+mod features_time;
 mod generator;
 mod ingest_formats;
 mod validate_cli;

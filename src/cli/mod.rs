@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand, each an `Args` struct
 //! and a `run` function. Contract: `../docs/data-contract.md`.
 
+mod features;
 mod generate;
 mod run;
 mod train;
@@ -28,6 +29,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Write a synthetic book in the input shape, reproducible from its seed.
     Generate(generate::Args),
+    /// Write the point-in-time feature table (or training snapshots) to a file.
+    Features(features::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -36,5 +39,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Features(args) => features::run(args),
     }
 }

@@ -21,6 +21,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::exprs::cents;
 use crate::schema::*;
 pub use source::Format;
 
@@ -132,6 +133,11 @@ impl IngestReport {
                 top: t.top_reasons(3).join("; "),
             }),
         }
+    }
+
+    /// The last day any table has a row dated on: the default as-of day.
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        self.tables.iter().filter_map(|t| t.last_date).max()
     }
 
     pub fn table(&self, name: &str) -> Option<&TableReport> {
@@ -353,12 +359,19 @@ fn load_table(
         }
     }
     // Extra columns are carried as read, unless their name would shadow a
-    // contract column that is mapped from elsewhere (then they are ignored).
+    // contract column mapped from elsewhere, or a column ingest derives
+    // (settled_date): those are ignored.
+
     let extras: Vec<String> = raw
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
-        .filter(|n| !mapped_sources.contains(n) && spec.column(n).is_none() && !n.starts_with("__"))
+        .filter(|n| {
+            !mapped_sources.contains(n)
+                && spec.column(n).is_none()
+                && n != SETTLED_DATE
+                && !n.starts_with("__")
+        })
         .collect();
     selected.extend(extras.iter().map(|n| col(n.as_str())));
 
@@ -710,7 +723,8 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
 }
 
 /// Adds [`SETTLED_DATE`]: the first day the invoice's payments, summed in
-/// date order, reach its amount within [`SETTLE_TOLERANCE`].
+/// date order, reach its amount within [`SETTLE_TOLERANCE_CENTS`]. Sums are
+/// in whole cents, so the result does not depend on row order.
 fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFrame, Error> {
     let paid = payments
         .clone()
@@ -718,7 +732,7 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
         .select([
             col(INVOICE_ID),
             col(PAYMENT_DATE),
-            col(AMOUNT).alias("__paid"),
+            cents(AMOUNT).alias("__paid"),
         ])
         .group_by([col(INVOICE_ID), col(PAYMENT_DATE)])
         .agg([col("__paid").sum()])
@@ -727,7 +741,7 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
             invoices
                 .clone()
                 .lazy()
-                .select([col(INVOICE_ID), col(AMOUNT)]),
+                .select([col(INVOICE_ID), cents(AMOUNT).alias(AMOUNT)]),
         )
         .how(JoinType::Inner)
         .left_on([col(INVOICE_ID)])
@@ -741,7 +755,7 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
                 .map_err(internal)?
                 .alias("__cum"),
         )
-        .filter(col("__cum").gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE)))
+        .filter(col("__cum").gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE_CENTS)))
         .group_by([col(INVOICE_ID)])
         .agg([col(PAYMENT_DATE).min().alias(SETTLED_DATE)]);
     let n_contract = INVOICES_SPEC.columns.len();

@@ -1,0 +1,172 @@
+//! Labelled training snapshots.
+//!
+//! Snapshot S sees only rows dated on or before S ([`super::as_of`] filters);
+//! its label looks at (S, S + horizon], and only when the training as-of day
+//! A has seen that whole window (S + horizon <= A). [`snapshots`] first cuts
+//! the book to what was known on A ([`known_on`]), so nothing after A can
+//! reach a feature or a label.
+
+use chrono::{Months, NaiveDate};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::names::*;
+use crate::dates;
+use crate::exprs::day;
+use crate::ingest::Book;
+use crate::schema as s;
+
+/// The bad-event definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelParams {
+    /// Days past due that make an invoice bad. Default 60.
+    pub bad_dpd: i64,
+    /// Days after the snapshot in which the bad event is looked for. Default 90.
+    pub horizon_days: i64,
+}
+
+impl Default for LabelParams {
+    fn default() -> Self {
+        LabelParams {
+            bad_dpd: 60,
+            horizon_days: 90,
+        }
+    }
+}
+
+/// The book as it was known on `on`: rows dated after it removed, and
+/// settlements, write-offs and paid dates after it cleared.
+pub fn known_on(book: &Book, on: NaiveDate) -> PolarsResult<Book> {
+    let d = lit(dates::to_days(on));
+    let keep = |df: &DataFrame, date: &str| {
+        df.clone()
+            .lazy()
+            .filter(day(date).lt_eq(d.clone()))
+            .collect()
+    };
+    let clear_after = |c: &str| {
+        when(day(c).lt_eq(d.clone()))
+            .then(col(c))
+            .otherwise(lit(NULL).cast(DataType::Date))
+            .alias(c)
+    };
+    let invoices = book
+        .invoices
+        .clone()
+        .lazy()
+        .filter(day(s::ISSUE_DATE).lt_eq(d.clone()))
+        .with_columns([
+            clear_after(s::SETTLED_DATE),
+            clear_after(s::WRITTEN_OFF_DATE),
+            clear_after(s::PAID_DATE),
+        ])
+        .collect()?;
+    Ok(Book {
+        customers: book.customers.clone(),
+        invoices,
+        payments: keep(&book.payments, s::PAYMENT_DATE)?,
+        orders: keep(&book.orders, s::ORDER_DATE)?,
+        credit_requests: keep(&book.credit_requests, s::REQUEST_DATE)?,
+        events: keep(&book.events, s::EVENT_DATE)?,
+        settlement: book.settlement,
+    })
+}
+
+/// Month ends, every `step_months`, counting back from the last month end on
+/// or before `last`, down to the first month end on or after `first`; oldest
+/// first.
+pub fn snapshot_days(first: NaiveDate, last: NaiveDate, step_months: u32) -> Vec<NaiveDate> {
+    let step = step_months.max(1);
+    let mut day = dates::month_end(last);
+    if day > last {
+        day = dates::month_end(day - Months::new(1));
+    }
+    let mut out = Vec::new();
+    while day >= first {
+        out.push(day);
+        day = dates::month_end(day - Months::new(step));
+    }
+    out.reverse();
+    out
+}
+
+/// Per customer with an invoice: is it bad after snapshot `snap`? True when
+/// an invoice is unpaid (settled after, or not at all, and not written off
+/// yet) on some day in (snap, snap + horizon] on which it is `bad_dpd` or
+/// more days past due, or is written off in that window. The caller ensures
+/// the window is known.
+pub fn label(book: &Book, snap: NaiveDate, params: LabelParams) -> LazyFrame {
+    let sd = dates::to_days(snap);
+    let end = sd + params.horizon_days as i32;
+    let reach = day(s::DUE_DATE) + lit(params.bad_dpd as i32);
+    // The first day in the window on which the invoice is bad_dpd past due.
+    let first_bad_day = when(reach.clone().gt(lit(sd + 1)))
+        .then(reach)
+        .otherwise(lit(sd + 1));
+    // Unpaid and still a receivable that day: not settled, not written off
+    // (a write-off counts through `written_off` below, inside the window only).
+    let unpaid_then = day(s::SETTLED_DATE)
+        .gt(first_bad_day.clone())
+        .fill_null(lit(true))
+        .and(
+            day(s::WRITTEN_OFF_DATE)
+                .gt(first_bad_day.clone())
+                .fill_null(lit(true)),
+        );
+    let overdue_bad = first_bad_day.lt_eq(lit(end)).and(unpaid_then);
+    let written_off = day(s::WRITTEN_OFF_DATE)
+        .gt(lit(sd))
+        .and(day(s::WRITTEN_OFF_DATE).lt_eq(lit(end)))
+        .fill_null(lit(false));
+    book.invoices
+        .clone()
+        .lazy()
+        .group_by([col(s::CUSTOMER_ID)])
+        .agg([overdue_bad.or(written_off).any(true).alias(BAD)])
+}
+
+/// Training snapshots from what was known on `as_of`: one row per snapshot
+/// day (month ends, every `step_months`) and customer active that day and
+/// not already in default, with its features and `bad` (null where the
+/// window reaches past `as_of`). Sorted by snapshot day, then customer.
+pub fn snapshots(
+    book: &Book,
+    as_of: NaiveDate,
+    params: LabelParams,
+    step_months: u32,
+) -> PolarsResult<DataFrame> {
+    let known = known_on(book, as_of)?;
+    let first = known
+        .invoices
+        .column(s::ISSUE_DATE)?
+        .date()?
+        .physical()
+        .min()
+        .map(dates::from_days);
+    let Some(first) = first else {
+        return super::as_of(&known, as_of, params.bad_dpd).map(|df| df.clear());
+    };
+    let mut frames = Vec::new();
+    for snap in snapshot_days(first, as_of, step_months) {
+        let features =
+            super::as_of_lazy(&known, snap, params.bad_dpd).filter(col(IN_DEFAULT).not());
+        let labelled = snap + chrono::Duration::days(params.horizon_days) <= as_of;
+        let frame = if labelled {
+            features
+                .join(
+                    label(&known, snap, params),
+                    [col(CUSTOMER_ID)],
+                    [col(s::CUSTOMER_ID)],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .with_column(col(BAD).fill_null(lit(false)))
+        } else {
+            features.with_column(lit(NULL).cast(DataType::Boolean).alias(BAD))
+        };
+        frames.push(frame);
+    }
+    concat(frames, UnionArgs::default())?
+        .sort([AS_OF, CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()
+}

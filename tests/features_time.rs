@@ -1,0 +1,319 @@
+//! Time: nothing after D reaches a run as of D; labels look exactly
+//! `horizon` days ahead; row order never matters.
+
+use std::path::Path;
+
+use earlywarn::config::Config;
+use earlywarn::dates;
+use earlywarn::features::{self, known_on, label, names::*, snapshot_days, LabelParams};
+use earlywarn::generate::{generate, GenParams};
+use earlywarn::ingest::{read_book, Book};
+use earlywarn::output::{write_table, TableFormat};
+use earlywarn::schema as s;
+use polars::prelude::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PropConfig, TestRunner};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::workdir::Workdir;
+
+fn day(s: &str) -> chrono::NaiveDate {
+    dates::parse_iso(s).unwrap()
+}
+
+/// Every column equal, value for value (nulls included), same order.
+fn assert_frames_equal(a: &DataFrame, b: &DataFrame, what: &str) {
+    assert_eq!(a.schema(), b.schema(), "{what}: schemas differ");
+    assert_eq!(a.height(), b.height(), "{what}: heights differ");
+    for c in a.columns() {
+        let other = b.column(c.name()).unwrap();
+        assert!(
+            c.equals_missing(other),
+            "{what}: column {} differs",
+            c.name()
+        );
+    }
+}
+
+fn tables(book: &Book) -> Vec<(&'static str, DataFrame)> {
+    vec![
+        (s::CUSTOMERS, book.customers.clone()),
+        (
+            s::INVOICES,
+            book.invoices.clone().drop(s::SETTLED_DATE).unwrap(),
+        ),
+        (s::PAYMENTS, book.payments.clone()),
+        (s::ORDERS, book.orders.clone()),
+        (s::CREDIT_REQUESTS, book.credit_requests.clone()),
+        (s::EVENTS, book.events.clone()),
+    ]
+}
+
+fn write_book(parts: Vec<(&'static str, DataFrame)>, dir: &Path) -> Book {
+    for (table, mut df) in parts {
+        write_table(&mut df, dir, table, TableFormat::Parquet).unwrap();
+    }
+    read_book(dir, &Config::default()).unwrap().0
+}
+
+fn count_after(df: &DataFrame, column: &str, d: chrono::NaiveDate) -> usize {
+    df.clone()
+        .lazy()
+        .filter(col(column).gt(lit(dates::to_days(d)).cast(DataType::Date)))
+        .collect()
+        .unwrap()
+        .height()
+}
+
+#[test]
+fn rows_dated_after_d_change_nothing_as_of_d() {
+    let wd = Workdir::new();
+    let (full, _) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
+    let d = day("2026-06-30");
+    // The sample has rows after D in every dated table, including
+    // write-offs after D of invoices issued before: the test means something.
+    for (name, df, column) in [
+        ("invoices", &full.invoices, s::ISSUE_DATE),
+        ("payments", &full.payments, s::PAYMENT_DATE),
+        ("orders", &full.orders, s::ORDER_DATE),
+        ("requests", &full.credit_requests, s::REQUEST_DATE),
+        ("events", &full.events, s::EVENT_DATE),
+    ] {
+        assert!(count_after(df, column, d) > 0, "no {name} after D");
+    }
+    let early = full
+        .invoices
+        .clone()
+        .lazy()
+        .filter(col(s::ISSUE_DATE).lt_eq(lit(dates::to_days(d)).cast(DataType::Date)))
+        .collect()
+        .unwrap();
+    assert!(
+        count_after(&early, s::WRITTEN_OFF_DATE, d) > 0,
+        "no later write-off of an earlier invoice"
+    );
+
+    // The same book as it stood on D, written out and read back: ingest
+    // derives its settlements from the payments known then.
+    let past = known_on(&full, d).unwrap();
+    let past = write_book(tables(&past), &wd.path("past"));
+    assert!(past.invoices.height() < full.invoices.height());
+
+    let (a, b) = (
+        features::as_of(&full, d, 60).unwrap(),
+        features::as_of(&past, d, 60).unwrap(),
+    );
+    assert!(a.height() > 250);
+    assert_frames_equal(&a, &b, "features as of D");
+    let params = LabelParams::default();
+    let (a, b) = (
+        features::snapshots(&full, d, params, 1).unwrap(),
+        features::snapshots(&past, d, params, 1).unwrap(),
+    );
+    assert!(a.height() > 3000, "{} snapshot rows", a.height());
+    assert_frames_equal(&a, &b, "snapshots up to D");
+}
+
+/// Snapshot S = 2024-03-31 with horizon 90: the window is (Mar 31, Jun 29].
+fn label_book(wd: &Workdir) -> Book {
+    wd.write(
+        "lab/customers.csv",
+        "customer_id,credit_limit\nX,1000\nY,1000\nZ,1000\nZZ,1000\nV,1000\nVV,1000\nQ,1000\nQW,1000\n",
+    );
+    wd.write(
+        "lab/invoices.csv",
+        "invoice_id,customer_id,issue_date,due_date,amount,written_off_date\n\
+         X1,X,2024-03-31,2024-04-30,100,\n\
+         Y0,Y,2024-01-10,2024-02-09,100,\n\
+         Y1,Y,2024-04-01,2024-05-01,100,\n\
+         Z1,Z,2024-03-31,2024-04-30,100,\n\
+         ZZ1,ZZ,2024-03-31,2024-04-30,100,\n\
+         V1,V,2024-03-15,2024-06-15,100,2024-06-29\n\
+         VV1,VV,2024-03-15,2024-06-15,100,2024-06-30\n\
+         Q1,Q,2023-12-16,2024-01-15,100,\n\
+         QW1,QW,2023-12-01,2023-12-31,100,2024-03-01\n",
+    );
+    // X1 is unpaid: 60 days past due on Jun 29 = S + 90. Y1 reaches 60 days
+    // on Jun 30 = S + 91. Z1 is paid on the very day it reaches 60; ZZ1 a day
+    // later. V1 is written off on S + 90, VV1 on S + 91. Q is 76 days past
+    // due on S; QW had a write-off before S.
+    wd.write(
+        "lab/payments.csv",
+        "payment_id,invoice_id,payment_date,amount\n\
+         P0,Y0,2024-02-01,100\n\
+         P1,Z1,2024-06-29,100\n\
+         P2,ZZ1,2024-06-30,100\n\
+         P3,Y1,2024-07-20,100\n\
+         P4,X1,2024-07-25,100\n",
+    );
+    read_book(&wd.path("lab"), &Config::default()).unwrap().0
+}
+
+fn labels_at(df: &DataFrame) -> Vec<(String, Option<bool>)> {
+    let ids = df.column(CUSTOMER_ID).unwrap().str().unwrap().clone();
+    let bad = df.column(BAD).unwrap().bool().unwrap().clone();
+    ids.iter()
+        .zip(bad.iter())
+        .map(|(i, b)| (i.unwrap().to_string(), b))
+        .collect()
+}
+
+#[test]
+fn the_label_window_is_exactly_horizon_days_after_the_snapshot() {
+    let wd = Workdir::new();
+    let book = label_book(&wd);
+    let snap = day("2024-03-31");
+    let got = label(&book, snap, LabelParams::default())
+        .sort([CUSTOMER_ID], Default::default())
+        .collect()
+        .unwrap();
+    let got = labels_at(&got);
+    let want = [
+        ("Q", true), // already in default: still bad, but excluded from training below
+        ("QW", false),
+        ("V", true),
+        ("VV", false),
+        ("X", true),
+        ("Y", false),
+        ("Z", false),
+        ("ZZ", true),
+    ];
+    let want: Vec<(String, Option<bool>)> = want
+        .iter()
+        .map(|(i, b)| (i.to_string(), Some(*b)))
+        .collect();
+    assert_eq!(got, want);
+
+    // Training snapshots as of Jul 31: S = Mar 31 is labelled (Jun 29 <= Jul 31),
+    // Q and QW are left out as already in default, Y is there (active via Y0).
+    let snaps = features::snapshots(&book, day("2024-07-31"), LabelParams::default(), 1).unwrap();
+    let at_s = snaps
+        .clone()
+        .lazy()
+        .filter(col(AS_OF).eq(lit(dates::to_days(snap)).cast(DataType::Date)))
+        .collect()
+        .unwrap();
+    let got = labels_at(&at_s);
+    let want: Vec<(String, Option<bool>)> = [
+        ("V", true),
+        ("VV", false),
+        ("X", true),
+        ("Y", false),
+        ("Z", false),
+        ("ZZ", true),
+    ]
+    .iter()
+    .map(|(i, b)| (i.to_string(), Some(*b)))
+    .collect();
+    assert_eq!(got, want);
+    // May 31 + 90 = Aug 29 is past Jul 31: unlabelled.
+    let days: Vec<_> = snaps
+        .column(AS_OF)
+        .unwrap()
+        .date()
+        .unwrap()
+        .physical()
+        .unique()
+        .unwrap()
+        .sort(false)
+        .iter()
+        .map(|d| dates::from_days(d.unwrap()))
+        .collect();
+    assert_eq!(days, snapshot_days(day("2023-12-01"), day("2024-07-31"), 1));
+    let may = snaps
+        .lazy()
+        .filter(col(AS_OF).eq(lit(dates::to_days(day("2024-05-31"))).cast(DataType::Date)))
+        .collect()
+        .unwrap();
+    assert!(may.height() > 0 && may.column(BAD).unwrap().null_count() == may.height());
+
+    // A longer bad_dpd moves the boundary with it: at 61 days X1 reaches it on S + 91.
+    let got = label(
+        &book,
+        snap,
+        LabelParams {
+            bad_dpd: 61,
+            horizon_days: 90,
+        },
+    )
+    .collect()
+    .unwrap();
+    let x = labels_at(&got).into_iter().find(|(i, _)| i == "X").unwrap();
+    assert_eq!(x.1, Some(false));
+}
+
+#[test]
+fn snapshot_days_are_month_ends_within_history() {
+    assert_eq!(
+        snapshot_days(day("2024-01-15"), day("2024-04-29"), 1),
+        vec![day("2024-01-31"), day("2024-02-29"), day("2024-03-31")]
+    );
+    assert_eq!(
+        snapshot_days(day("2024-01-01"), day("2024-06-30"), 2),
+        vec![day("2024-02-29"), day("2024-04-30"), day("2024-06-30")]
+    );
+    assert!(snapshot_days(day("2024-05-02"), day("2024-05-20"), 1).is_empty());
+}
+
+fn shuffled(book: &Book, seed: u64) -> Vec<(&'static str, DataFrame)> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    tables(book)
+        .into_iter()
+        .map(|(t, df)| {
+            let mut idx: Vec<IdxSize> = (0..df.height() as IdxSize).collect();
+            idx.shuffle(&mut rng);
+            let idx = IdxCa::from_vec("idx".into(), idx);
+            (t, df.take(&idx).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn shuffling_input_rows_changes_nothing() {
+    let wd = Workdir::new();
+    let g = generate(&GenParams {
+        customers: 60,
+        months: 15,
+        seed: 4,
+        stories: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let base = write_book(g.tables, &wd.path("base"));
+    let d = day("2026-08-31");
+    let params = LabelParams::default();
+    let want_features = features::as_of(&base, d, 60).unwrap();
+    let want_snapshots = features::snapshots(&base, d, params, 1).unwrap();
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 4,
+        ..PropConfig::default()
+    });
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    runner
+        .run(&any::<u64>(), |seed| {
+            let case = case.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let book = write_book(shuffled(&base, seed), &wd.path(&format!("shuffled-{case}")));
+            let f = features::as_of(&book, d, 60).unwrap();
+            let snaps = features::snapshots(&book, d, params, 1).unwrap();
+            prop_assert_eq!(f.height(), want_features.height());
+            for c in want_features.columns() {
+                prop_assert!(
+                    c.equals_missing(f.column(c.name()).unwrap()),
+                    "features.{} differs (seed {})",
+                    c.name(),
+                    seed
+                );
+            }
+            for c in want_snapshots.columns() {
+                prop_assert!(
+                    c.equals_missing(snaps.column(c.name()).unwrap()),
+                    "snapshots.{} differs (seed {})",
+                    c.name(),
+                    seed
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
