@@ -49,11 +49,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bad_dpd: args.bad_dpd,
         horizon_days: args.horizon_days,
     };
+    let started = std::time::Instant::now();
     let mut df = if args.snapshots {
         features::snapshots(&book, as_of, params, 1)?
     } else {
         features::as_of(&book, as_of, params.bad_dpd)?
     };
+    tracing::info!(
+        rows = df.height(),
+        ms = started.elapsed().as_millis() as u64,
+        snapshots = args.snapshots,
+        "features computed"
+    );
     let format = match args.out.extension().and_then(|e| e.to_str()) {
         Some("parquet") => TableFormat::Parquet,
         _ => TableFormat::Csv,

@@ -160,7 +160,7 @@ fn invoice_state(book: &Book, d: i32) -> LazyFrame {
         .clone()
         .lazy()
         .filter(day(s::PAYMENT_DATE).lt_eq(lit(d)))
-        .group_by([col(s::INVOICE_ID)])
+        .group_by([col(s::INVOICE_KEY)])
         .agg([
             cents(s::AMOUNT).sum().alias("__paid"),
             len().cast(DataType::Int64).alias("__payments"),
@@ -170,7 +170,7 @@ fn invoice_state(book: &Book, d: i32) -> LazyFrame {
         .lazy()
         .filter(day(s::ISSUE_DATE).lt_eq(lit(d)))
         .select([
-            col(s::INVOICE_ID),
+            col(s::INVOICE_KEY),
             col(s::CUSTOMER_ID),
             day(s::ISSUE_DATE).alias("__issue"),
             day(s::DUE_DATE).alias("__due"),
@@ -187,8 +187,8 @@ fn invoice_state(book: &Book, d: i32) -> LazyFrame {
         ])
         .join(
             paid,
-            [col(s::INVOICE_ID)],
-            [col(s::INVOICE_ID)],
+            [col(s::INVOICE_KEY)],
+            [col(s::INVOICE_KEY)],
             JoinArgs::new(JoinType::Left),
         )
         .with_columns([
@@ -209,9 +209,16 @@ fn invoice_state(book: &Book, d: i32) -> LazyFrame {
         )
 }
 
+/// `x` where `cond` holds, else null: aggregate it with a plain `sum`
+/// (nothing gives 0), `mean` or `max` (nothing gives null). Polars runs
+/// these on its fast path, unlike `x.filter(cond).sum()` in a group-by.
+fn masked(x: Expr, cond: Expr) -> Expr {
+    when(cond).then(x).otherwise(lit(NULL))
+}
+
 /// Sum of open cents where `cond` holds.
 fn open_where(cond: Expr) -> Expr {
-    col("__open").filter(cond).sum()
+    masked(col("__open"), cond).sum()
 }
 
 fn dpd_between(lo: i32, hi: Option<i32>) -> Expr {
@@ -233,8 +240,7 @@ fn exposure(state: LazyFrame, _d: i32) -> LazyFrame {
             .cast(DataType::Int64)
             .sum()
             .alias(OPEN_INVOICES),
-        col("__dpd")
-            .filter(col("__dpd").gt(lit(0)))
+        masked(col("__dpd"), col("__dpd").gt(lit(0)))
             .max()
             .fill_null(lit(0))
             .cast(DataType::Int64)
@@ -264,26 +270,23 @@ fn payment_behaviour(state: LazyFrame, d: i32) -> LazyFrame {
                 .alias("__beyond"),
         );
     let in_w = |w: i32| col("__settled").gt(lit(d - w));
-    let share = |cond: Expr, w: i32| cond.cast(DataType::Float64).filter(in_w(w)).mean();
+    let share = |cond: Expr, w: i32| masked(cond.cast(DataType::Float64), in_w(w)).mean();
     let mut aggs = Vec::new();
     for w in PAYMENT_WINDOWS {
         aggs.push(share(col("__late").gt(lit(0)), w).alias(format!("late_share_{w}")));
         aggs.push(share(col("__late").gt(lit(15)), w).alias(format!("late15_share_{w}")));
         aggs.push(
-            (col("__amount") * col("__beyond"))
-                .filter(in_w(w))
+            masked(col("__amount") * col("__beyond"), in_w(w))
                 .sum()
                 .alias(format!("__dbt_num_{w}")),
         );
         aggs.push(
-            col("__amount")
-                .filter(in_w(w))
+            masked(col("__amount"), in_w(w))
                 .sum()
                 .alias(format!("__dbt_den_{w}")),
         );
         aggs.push(
-            col("__beyond")
-                .filter(in_w(w))
+            masked(col("__beyond"), in_w(w))
                 .max()
                 .alias(format!("max_days_late_{w}")),
         );
@@ -294,15 +297,13 @@ fn payment_behaviour(state: LazyFrame, d: i32) -> LazyFrame {
         .gt(lit(d - 180))
         .and(col("__settled").lt_eq(lit(d - 90)));
     aggs.push(
-        (col("__amount") * col("__beyond"))
-            .filter(prev.clone())
+        masked(col("__amount") * col("__beyond"), prev.clone())
             .sum()
             .alias("__dbt_num_prev"),
     );
-    aggs.push(col("__amount").filter(prev).sum().alias("__dbt_den_prev"));
+    aggs.push(masked(col("__amount"), prev).sum().alias("__dbt_den_prev"));
     aggs.push(
-        col("__settled")
-            .filter(col("__late").gt(lit(0)))
+        masked(col("__settled"), col("__late").gt(lit(0)))
             .max()
             .alias("__last_late"),
     );
@@ -352,12 +353,10 @@ fn orders(book: &Book, d: i32) -> LazyFrame {
     let age = lit(d) - day(s::ORDER_DATE);
     let between = |lo: i32, hi: i32| age.clone().gt_eq(lit(lo)).and(age.clone().lt_eq(lit(hi)));
     let mut aggs = vec![
-        cents(s::AMOUNT)
-            .filter(between(0, 89))
+        masked(cents(s::AMOUNT), between(0, 89))
             .sum()
             .alias("__amt_q0"),
-        cents(s::AMOUNT)
-            .filter(between(90, 179))
+        masked(cents(s::AMOUNT), between(90, 179))
             .sum()
             .alias("__amt_q1"),
         between(0, 89).cast(DataType::Int64).sum().alias("__cnt_q0"),
@@ -370,8 +369,7 @@ fn orders(book: &Book, d: i32) -> LazyFrame {
     ];
     for k in 0..12 {
         aggs.push(
-            cents(s::AMOUNT)
-                .filter(between(30 * k, 30 * k + 29))
+            masked(cents(s::AMOUNT), between(30 * k, 30 * k + 29))
                 .sum()
                 .alias(format!("__b{k}")),
         );
@@ -396,12 +394,10 @@ fn own_events(book: &Book, d: i32) -> LazyFrame {
         )
         .group_by([col(CUSTOMER_ID)])
         .agg([
-            col(s::SEVERITY)
-                .filter(in_window(s::EVENT_DATE, d, 90))
+            masked(col(s::SEVERITY), in_window(s::EVENT_DATE, d, 90))
                 .max()
                 .alias(OWN_EVENT_SEVERITY_90),
-            col(s::SEVERITY)
-                .filter(in_window(s::EVENT_DATE, d, 365))
+            masked(col(s::SEVERITY), in_window(s::EVENT_DATE, d, 365))
                 .max()
                 .alias(OWN_EVENT_SEVERITY_365),
             col(s::KIND)

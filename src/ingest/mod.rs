@@ -21,7 +21,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::exprs::cents;
+use crate::exprs::{cents, day};
 use crate::schema::*;
 pub use source::Format;
 
@@ -29,6 +29,7 @@ const ROW: &str = "__row";
 const REASON: &str = "__reason";
 const KNOWN: &str = "__known";
 const ISSUE: &str = "__issue_date";
+const FIRST: &str = "__first_row";
 
 /// The validated input: one frame per table, typed as [`crate::schema`] says.
 /// Absent optional tables are empty frames with the declared columns.
@@ -159,44 +160,62 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
     };
     let mut reports = Vec::new();
     let mut rejects = Vec::new();
-    let mut load =
-        |spec: &TableSpec, checks: &dyn Fn(LazyFrame) -> LazyFrame| -> Result<DataFrame, Error> {
-            let loaded = load_table(input, spec, config, settlement, checks)?;
-            rejects.extend(loaded.rejects);
-            reports.push(loaded.report);
-            Ok(loaded.frame)
-        };
+    let mut load = |spec: &TableSpec,
+                    checks: &dyn Fn(LazyFrame) -> LazyFrame,
+                    keep: &[&'static str]|
+     -> Result<DataFrame, Error> {
+        let loaded = load_table(input, spec, config, settlement, checks, keep)?;
+        rejects.extend(loaded.rejects);
+        reports.push(loaded.report);
+        Ok(loaded.frame)
+    };
 
-    let customers = load(&CUSTOMERS_SPEC, &|lf| lf)?;
+    let customers = load(&CUSTOMERS_SPEC, &|lf| lf, &[])?;
     let customer_ids = keys(&customers, CUSTOMER_ID);
     let known_customer =
         |lf: LazyFrame| flag_known(lf, &customer_ids, CUSTOMER_ID, "unknown customer_id");
-    let invoices = load(&INVOICES_SPEC, &known_customer)?;
+    let invoices = load(&INVOICES_SPEC, &known_customer, &[])?
+        .with_row_index(INVOICE_KEY.into(), None)
+        .map_err(internal)?;
+    // The one join on the text invoice id: it also hands payments their key.
     let invoice_issue = invoices
         .clone()
         .lazy()
-        .select([col(INVOICE_ID), col(ISSUE_DATE).alias(ISSUE)])
+        .select([
+            col(INVOICE_ID),
+            col(INVOICE_KEY),
+            col(ISSUE_DATE).alias(ISSUE),
+        ])
         .collect()
         .map_err(internal)?;
-    let payments = load(&PAYMENTS_SPEC, &|lf| {
-        join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
-            when(col(ISSUE).is_null())
-                .then(lit("unknown invoice_id"))
-                .when(col(PAYMENT_DATE).lt(col(ISSUE)))
-                .then(lit("payment_date before the invoice's issue_date"))
-                .otherwise(col(REASON))
-                .alias(REASON),
-        )
-    })?;
-    let orders = load(&ORDERS_SPEC, &known_customer)?;
-    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer)?;
-    let events = load(&EVENTS_SPEC, &known_customer)?;
+    let payments = load(
+        &PAYMENTS_SPEC,
+        &|lf| {
+            join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
+                when(col(ISSUE).is_null())
+                    .then(lit("unknown invoice_id"))
+                    .when(col(PAYMENT_DATE).lt(col(ISSUE)))
+                    .then(lit("payment_date before the invoice's issue_date"))
+                    .otherwise(col(REASON))
+                    .alias(REASON),
+            )
+        },
+        &[INVOICE_KEY],
+    )?;
+    let orders = load(&ORDERS_SPEC, &known_customer, &[])?;
+    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[])?;
+    let events = load(&EVENTS_SPEC, &known_customer, &[])?;
 
     let payments = match settlement {
         Settlement::PaymentsTable => payments,
         Settlement::PaidDate => payments_from_paid_date(&invoices)?,
     };
+    let started = std::time::Instant::now();
     let invoices = with_settled_date(invoices, &payments)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "settlement derived"
+    );
     rejects.sort_by(|a, b| {
         table_order(a.table)
             .cmp(&table_order(b.table))
@@ -277,6 +296,7 @@ fn load_table(
     config: &Config,
     settlement: Settlement,
     checks: &dyn Fn(LazyFrame) -> LazyFrame,
+    keep: &[&'static str],
 ) -> Result<Loaded, Error> {
     let settings = config.table_settings(spec.name);
     let Some(source) = source::locate(input, spec.name, &settings)? else {
@@ -311,7 +331,16 @@ fn load_table(
         });
     };
     let file = source.path.display().to_string();
+    let started = std::time::Instant::now();
+    let lap = |what: &str| {
+        tracing::debug!(
+            table = spec.name,
+            ms = started.elapsed().as_millis() as u64,
+            "{what}"
+        )
+    };
     let raw = source::read(&source, &settings)?;
+    lap("read");
     let row_offset = source.first_row_number();
 
     // Map contract columns to the file's columns.
@@ -370,6 +399,7 @@ fn load_table(
             !mapped_sources.contains(n)
                 && spec.column(n).is_none()
                 && n != SETTLED_DATE
+                && n != INVOICE_KEY
                 && !n.starts_with("__")
         })
         .collect();
@@ -384,6 +414,7 @@ fn load_table(
         .collect()
         .map_err(|e| Error::input(&file, format!("cannot parse: {e}")))?;
 
+    lap("parsed");
     // A column none of whose values parse is the wrong type as a whole.
     for c in present_flags.iter().filter(|c| c.kind != Kind::Text) {
         let present = parsed
@@ -430,17 +461,33 @@ fn load_table(
         .select([col(ROW), col(REASON)]);
     let ok = parsed.lazy().filter(col(REASON).is_null());
     let checked = checks(ok).collect().map_err(internal)?;
+    lap("checked against earlier tables");
     rejected = concat_reasons(rejected, &checked);
     let mut ok = checked.lazy().filter(col(REASON).is_null());
     if let Some(id) = id_column(spec) {
-        let first = col(ROW).min().over([col(id)]).map_err(internal)?;
-        let with_dups = ok
+        let mut checked = ok.collect().map_err(internal)?;
+        checked.rechunk_mut();
+        let first = duplicate_of(
+            checked
+                .column(id)
+                .map_err(internal)?
+                .str()
+                .map_err(internal)?,
+            checked
+                .column(ROW)
+                .map_err(internal)?
+                .idx()
+                .map_err(internal)?,
+        );
+        let with_dups = checked
+            .lazy()
+            .with_column(lit(Series::new(FIRST.into(), first)).alias(FIRST))
             .with_column(
-                when(col(ROW).neq(first.clone()))
+                when(col(FIRST).is_not_null())
                     .then(concat_str(
                         [
                             lit(format!("duplicate {id} (first at row ")),
-                            (first + lit(row_offset as u32)).cast(DataType::String),
+                            (col(FIRST) + lit(row_offset as u32)).cast(DataType::String),
                             lit(")"),
                         ],
                         "",
@@ -456,8 +503,10 @@ fn load_table(
     }
 
     let mut out: Vec<Expr> = spec.columns.iter().map(|c| with_default(c.name)).collect();
+    out.extend(keep.iter().map(|n| col(*n)));
     out.extend(extras.iter().map(|n| col(n.as_str())));
     let frame = ok.select(out).collect().map_err(internal)?;
+    lap("duplicates checked");
     let rejected = rejected
         .sort([ROW], Default::default())
         .collect()
@@ -503,6 +552,40 @@ fn describe_column(name: &str, src: &str) -> String {
     } else {
         format!("'{name}' (mapped from '{src}')")
     }
+}
+
+/// For each position of `ids`: the row (from `rows`) of the first earlier
+/// position holding the same id, or `None`. Ids are hashed once in a
+/// sequential pass, the hashes sorted, and equal hashes confirmed by
+/// comparing the text: exact, and far cheaper than a hash table or group-by
+/// over millions of distinct text ids. `rows` must ascend with position.
+fn duplicate_of(ids: &StringChunked, rows: &IdxCa) -> Vec<Option<IdxSize>> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut keyed: Vec<(u64, u32)> = ids
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, id)| {
+            id.map(|id| {
+                let mut h = DefaultHasher::new();
+                id.hash(&mut h);
+                (h.finish(), pos as u32)
+            })
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut first = vec![None; ids.len()];
+    for run in keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        for (j, &(_, pos)) in run.iter().enumerate() {
+            let id = ids.get(pos as usize);
+            if let Some(&(_, earlier)) = run[..j].iter().find(|(_, p)| ids.get(*p as usize) == id) {
+                first[pos as usize] = rows.get(earlier as usize);
+            }
+        }
+    }
+    first
 }
 
 /// The id that must be unique in `spec`'s table, if it has one.
@@ -717,6 +800,7 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
             col(INVOICE_ID),
             col(PAID_DATE).alias(PAYMENT_DATE),
             col(AMOUNT),
+            col(INVOICE_KEY),
         ])
         .collect()
         .map_err(internal)
@@ -725,52 +809,62 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
 /// Adds [`SETTLED_DATE`]: the first day the invoice's payments, summed in
 /// date order, reach its amount within [`SETTLE_TOLERANCE_CENTS`]. Sums are
 /// in whole cents, so the result does not depend on row order.
+///
+/// Payments are sorted by (invoice key, date) and summed once down the whole
+/// column; each invoice's own running total is that sum less its value just
+/// before the invoice's first payment, carried down with `cum_max` (valid
+/// because payments are positive, so the running sum never falls). No
+/// per-invoice window: those cost seconds on millions of invoices.
 fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFrame, Error> {
     let paid = payments
         .clone()
         .lazy()
         .select([
-            col(INVOICE_ID),
-            col(PAYMENT_DATE),
+            col(INVOICE_KEY),
+            day(PAYMENT_DATE).alias("__day"),
             cents(AMOUNT).alias("__paid"),
         ])
-        .group_by([col(INVOICE_ID), col(PAYMENT_DATE)])
-        .agg([col("__paid").sum()])
-        .join_builder()
-        .with(
+        .join(
             invoices
                 .clone()
                 .lazy()
-                .select([col(INVOICE_ID), cents(AMOUNT).alias(AMOUNT)]),
+                .select([col(INVOICE_KEY), cents(AMOUNT).alias(AMOUNT)]),
+            [col(INVOICE_KEY)],
+            [col(INVOICE_KEY)],
+            JoinArgs::new(JoinType::Inner),
         )
-        .how(JoinType::Inner)
-        .left_on([col(INVOICE_ID)])
-        .right_on([col(INVOICE_ID)])
-        .finish()
-        .sort([INVOICE_ID, PAYMENT_DATE], Default::default())
+        .sort([INVOICE_KEY, "__day"], SortMultipleOptions::default())
+        .with_column(col("__paid").cum_sum(false).alias("__cum"))
         .with_column(
-            col("__paid")
-                .cum_sum(false)
-                .over([col(INVOICE_ID)])
-                .map_err(internal)?
-                .alias("__cum"),
+            when(
+                col(INVOICE_KEY)
+                    .neq(col(INVOICE_KEY).shift(lit(1)))
+                    .fill_null(lit(true)),
+            )
+            .then(col("__cum") - col("__paid"))
+            .otherwise(lit(0i64))
+            .cum_max(false)
+            .alias("__offset"),
         )
-        .filter(col("__cum").gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE_CENTS)))
-        .group_by([col(INVOICE_ID)])
-        .agg([col(PAYMENT_DATE).min().alias(SETTLED_DATE)]);
+        .filter((col("__cum") - col("__offset")).gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE_CENTS)))
+        .group_by([col(INVOICE_KEY)])
+        .agg([col("__day").min().cast(DataType::Date).alias(SETTLED_DATE)]);
+    // Contract columns, then settled_date and invoice_key, then extras.
     let n_contract = INVOICES_SPEC.columns.len();
     let names: Vec<String> = invoices
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
+        .filter(|n| n != INVOICE_KEY)
         .collect();
     let mut order: Vec<Expr> = names[..n_contract]
         .iter()
         .map(|n| col(n.as_str()))
         .collect();
     order.push(col(SETTLED_DATE));
+    order.push(col(INVOICE_KEY));
     order.extend(names[n_contract..].iter().map(|n| col(n.as_str())));
-    join_left(invoices.lazy(), paid, INVOICE_ID)
+    join_left(invoices.lazy(), paid, INVOICE_KEY)
         .select(order)
         .collect()
         .map_err(internal)
