@@ -4,6 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use earlywarn::config::Config;
+use earlywarn::features::{self, LabelParams};
 use earlywarn::generate::{generate, GenParams};
 use earlywarn::ingest::read_book;
 use earlywarn::output::{write_table, TableFormat};
@@ -46,5 +47,23 @@ fn bench_ingest(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_generate, bench_ingest);
+fn bench_features(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    for (table, mut df) in generate(&params()).unwrap().tables {
+        write_table(&mut df, dir.path(), table, TableFormat::Parquet).unwrap();
+    }
+    let (book, report) = read_book(dir.path(), &Config::default()).unwrap();
+    let last = report.last_day().unwrap();
+    let mut group = c.benchmark_group("features");
+    group.sample_size(10);
+    group.bench_function("as of one day, 5k x 36", |b| {
+        b.iter(|| features::as_of(&book, last, 60).unwrap())
+    });
+    group.bench_function("all monthly snapshots, 5k x 36", |b| {
+        b.iter(|| features::snapshots(&book, last, LabelParams::default(), 1).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_generate, bench_ingest, bench_features);
 criterion_main!(benches);

@@ -15,6 +15,7 @@ work=${3:-/tmp/earlywarn-scale}
 bin=target/release/earlywarn
 
 cargo build --release --quiet
+export RUST_LOG=earlywarn=info   # stage timings land in $work/<label>.out
 mkdir -p "$work"
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory; book: $customers customers x $months months"
 printf '%-34s %10s %10s %12s\n' command wall_s cpu_s peak_rss_mb
@@ -22,7 +23,7 @@ printf '%-34s %10s %10s %12s\n' command wall_s cpu_s peak_rss_mb
 measure() {
   local label=$1; shift
   local log="$work/time.log"
-  /usr/bin/time -v "$@" > "$work/$label.out" 2> "$log" || { cat "$log"; exit 1; }
+  /usr/bin/time -v -o "$log" "$@" > "$work/$label.out" 2>&1 || { cat "$log"; exit 1; }
   awk -v label="$label" '
     /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); wall = (n == 3) ? p[1]*3600 + p[2]*60 + p[3] : p[1]*60 + p[2] }
     /User time/ { user = $NF } /System time/ { sys = $NF }
@@ -32,3 +33,5 @@ measure() {
 
 measure "generate (parquet)" "$bin" generate --out "$work/book" --customers "$customers" --months "$months" --seed 1 --format parquet
 measure "validate" "$bin" validate --input "$work/book"
+measure "features (one day)" "$bin" features --input "$work/book" --out "$work/features.parquet"
+measure "features --snapshots (monthly)" "$bin" features --snapshots --input "$work/book" --out "$work/snapshots.parquet"

@@ -284,3 +284,21 @@ fn bad_arguments_and_config_exit_2() {
         .expect_code(2)
         .expect_stderr_contains("bad.toml: invalid config: unknown field `delimeter`");
 }
+
+#[test]
+fn any_other_failure_exits_1_with_one_readable_line() {
+    let wd = Workdir::new();
+    minimal_book(&wd);
+    // A rejects path whose folder is a file: the write fails, not the input.
+    wd.write("blocker", "a file, not a folder\n");
+    let run = wd.run(&[
+        "validate",
+        "--input",
+        "in",
+        "--rejects",
+        "blocker/rejects.csv",
+    ]);
+    run.expect_code(1).expect_stderr_contains("blocker");
+    assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
+    assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+}

@@ -164,7 +164,9 @@ pub fn snapshots(
         } else {
             features.with_column(lit(NULL).cast(DataType::Boolean).alias(BAD))
         };
-        frames.push(frame);
+        // One snapshot at a time: a single plan over all of them holds every
+        // snapshot's intermediate frames at once (12 GB at 100k customers).
+        frames.push(frame.collect()?.lazy());
     }
     concat(frames, UnionArgs::default())?
         .sort([AS_OF, CUSTOMER_ID], SortMultipleOptions::default())
