@@ -13,5 +13,6 @@ pub mod exprs;
 pub mod features;
 pub mod generate;
 pub mod ingest;
+pub mod model;
 pub mod output;
 pub mod schema;
