@@ -112,6 +112,11 @@ pub const SETTLED_DATE: &str = "settled_date";
 
 /// Default payment terms when `payment_terms_days` is absent or empty.
 pub const DEFAULT_PAYMENT_TERMS_DAYS: i64 = 30;
+/// Derived by ingest on `invoices`: how many payments it took to settle the
+/// invoice (those up to and including the one that reached its amount);
+/// null while it is unsettled.
+pub const PAYMENTS_TO_SETTLE: &str = "payments_to_settle";
+
 /// Derived by ingest on `invoices` and `payments`: the invoice's row number
 /// in the book's invoices frame (`u32`). Later stages join and group on it
 /// instead of the text id, which is many times slower on millions of rows.

@@ -318,4 +318,14 @@ fn paid_date_is_one_full_payment_only_when_there_is_no_payments_table() {
     let settled: Vec<Option<&str>> = settled.str().unwrap().iter().collect();
     // I2: 49.98 of 50 is 0.02 short, so still open.
     assert_eq!(settled, vec![Some("2024-03-01"), None, None]);
+    // I1 took its two payments to settle; the others are not settled.
+    let parts: Vec<Option<i64>> = book
+        .invoices
+        .column(PAYMENTS_TO_SETTLE)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(parts, vec![Some(2), None, None]);
 }

@@ -57,6 +57,10 @@ pub fn known_on(book: &Book, on: NaiveDate) -> PolarsResult<Book> {
         .lazy()
         .filter(day(s::ISSUE_DATE).lt_eq(d.clone()))
         .with_columns([
+            when(day(s::SETTLED_DATE).lt_eq(d.clone()))
+                .then(col(s::PAYMENTS_TO_SETTLE))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias(s::PAYMENTS_TO_SETTLE),
             clear_after(s::SETTLED_DATE),
             clear_after(s::WRITTEN_OFF_DATE),
             clear_after(s::PAID_DATE),

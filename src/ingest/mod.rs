@@ -399,6 +399,7 @@ fn load_table(
             !mapped_sources.contains(n)
                 && spec.column(n).is_none()
                 && n != SETTLED_DATE
+                && n != PAYMENTS_TO_SETTLE
                 && n != INVOICE_KEY
                 && !n.starts_with("__")
         })
@@ -833,23 +834,43 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
             [col(INVOICE_KEY)],
             JoinArgs::new(JoinType::Inner),
         )
-        .sort([INVOICE_KEY, "__day"], SortMultipleOptions::default())
+        // Larger payments first within a day: the order is fixed whatever
+        // the input's row order.
+        .sort(
+            [INVOICE_KEY, "__day", "__paid"],
+            SortMultipleOptions::default().with_order_descending_multi([false, false, true]),
+        )
+        .with_row_index("__i", None)
         .with_column(col("__paid").cum_sum(false).alias("__cum"))
         .with_column(
-            when(
-                col(INVOICE_KEY)
-                    .neq(col(INVOICE_KEY).shift(lit(1)))
-                    .fill_null(lit(true)),
-            )
-            .then(col("__cum") - col("__paid"))
-            .otherwise(lit(0i64))
-            .cum_max(false)
-            .alias("__offset"),
+            col(INVOICE_KEY)
+                .neq(col(INVOICE_KEY).shift(lit(1)))
+                .fill_null(lit(true))
+                .alias("__start"),
         )
+        .with_columns([
+            when(col("__start"))
+                .then(col("__cum") - col("__paid"))
+                .otherwise(lit(0i64))
+                .cum_max(false)
+                .alias("__offset"),
+            when(col("__start"))
+                .then(col("__i"))
+                .otherwise(lit(0u32))
+                .cum_max(false)
+                .alias("__first"),
+        ])
         .filter((col("__cum") - col("__offset")).gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE_CENTS)))
         .group_by([col(INVOICE_KEY)])
-        .agg([col("__day").min().cast(DataType::Date).alias(SETTLED_DATE)]);
-    // Contract columns, then settled_date and invoice_key, then extras.
+        .agg([
+            col("__day").min().cast(DataType::Date).alias(SETTLED_DATE),
+            (col("__i") - col("__first") + lit(1u32))
+                .min()
+                .cast(DataType::Int64)
+                .alias(PAYMENTS_TO_SETTLE),
+        ]);
+    // Contract columns, then settled_date, payments_to_settle and
+    // invoice_key, then extras.
     let n_contract = INVOICES_SPEC.columns.len();
     let names: Vec<String> = invoices
         .get_column_names()
@@ -862,6 +883,7 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
         .map(|n| col(n.as_str()))
         .collect();
     order.push(col(SETTLED_DATE));
+    order.push(col(PAYMENTS_TO_SETTLE));
     order.push(col(INVOICE_KEY));
     order.extend(names[n_contract..].iter().map(|n| col(n.as_str())));
     join_left(invoices.lazy(), paid, INVOICE_KEY)
