@@ -178,6 +178,18 @@ fn expected_b() -> Expected {
         (AGING_90_PLUS, Some(600.0)),
         (UTILIZATION, Some(10.0)), // zero limit with exposure: the cap
         (DISPUTED_SHARE, Some(0.0)),
+        (INDUSTRY_NEWS_SEVERITY_90, Some(1.0)),
+        (TENURE_DAYS, Some(150.0)),
+        (PAYMENT_TERMS_DAYS, Some(45.0)),
+    ];
+    v.extend(quiet_history());
+    v
+}
+
+/// A customer with nothing settled, no requests, no orders and no events
+/// of its own (industry news aside).
+fn quiet_history() -> Expected {
+    let mut v: Expected = vec![
         (DAYS_SINCE_REQUEST, None),
         (ORDER_AMOUNT_LOG_RATIO, None),
         (ORDER_COUNT_CHANGE, None),
@@ -185,10 +197,7 @@ fn expected_b() -> Expected {
         (ORDER_30D_ZSCORE, None),
         (OWN_EVENT_SEVERITY_90, Some(0.0)),
         (OWN_EVENT_SEVERITY_365, Some(0.0)),
-        (INDUSTRY_NEWS_SEVERITY_90, Some(1.0)),
         (INSOLVENCY_FILED, Some(0.0)),
-        (TENURE_DAYS, Some(150.0)),
-        (PAYMENT_TERMS_DAYS, Some(45.0)),
     ];
     v.extend(no_payment_history());
     v.extend(no_requests());
@@ -252,20 +261,11 @@ fn expected_e() -> Expected {
         (AGING_90_PLUS, Some(0.0)),
         (UTILIZATION, Some(0.02)),
         (DISPUTED_SHARE, Some(0.0)),
-        (DAYS_SINCE_REQUEST, None),
-        (ORDER_AMOUNT_LOG_RATIO, None),
-        (ORDER_COUNT_CHANGE, None),
-        (DAYS_SINCE_ORDER, None),
-        (ORDER_30D_ZSCORE, None),
-        (OWN_EVENT_SEVERITY_90, Some(0.0)),
-        (OWN_EVENT_SEVERITY_365, Some(0.0)),
         (INDUSTRY_NEWS_SEVERITY_90, Some(0.0)),
-        (INSOLVENCY_FILED, Some(0.0)),
         (TENURE_DAYS, Some(0.0)),
         (PAYMENT_TERMS_DAYS, Some(30.0)),
     ];
-    v.extend(no_payment_history());
-    v.extend(no_requests());
+    v.extend(quiet_history());
     v
 }
 
@@ -284,20 +284,11 @@ fn expected_w() -> Expected {
         (AGING_90_PLUS, Some(0.0)),
         (UTILIZATION, Some(0.2)),
         (DISPUTED_SHARE, Some(0.0)),
-        (DAYS_SINCE_REQUEST, None),
-        (ORDER_AMOUNT_LOG_RATIO, None),
-        (ORDER_COUNT_CHANGE, None),
-        (DAYS_SINCE_ORDER, None),
-        (ORDER_30D_ZSCORE, None),
-        (OWN_EVENT_SEVERITY_90, Some(0.0)),
-        (OWN_EVENT_SEVERITY_365, Some(0.0)),
         (INDUSTRY_NEWS_SEVERITY_90, Some(3.0)),
-        (INSOLVENCY_FILED, Some(0.0)),
         (TENURE_DAYS, Some(172.0)),
         (PAYMENT_TERMS_DAYS, Some(30.0)),
     ];
-    v.extend(no_payment_history());
-    v.extend(no_requests());
+    v.extend(quiet_history());
     v
 }
 

@@ -150,6 +150,21 @@ fn label_book(wd: &Workdir) -> Book {
     read_book(&wd.path("lab"), &Config::default()).unwrap().0
 }
 
+/// The rows of `df` whose `as_of` is `on`.
+fn on_day(df: &DataFrame, on: chrono::NaiveDate) -> DataFrame {
+    df.clone()
+        .lazy()
+        .filter(col(AS_OF).eq(lit(dates::to_days(on)).cast(DataType::Date)))
+        .collect()
+        .unwrap()
+}
+
+fn labelled(want: &[(&str, bool)]) -> Vec<(String, Option<bool>)> {
+    want.iter()
+        .map(|(i, b)| (i.to_string(), Some(*b)))
+        .collect()
+}
+
 fn labels_at(df: &DataFrame) -> Vec<(String, Option<bool>)> {
     let ids = df.column(CUSTOMER_ID).unwrap().str().unwrap().clone();
     let bad = df.column(BAD).unwrap().bool().unwrap().clone();
@@ -179,34 +194,22 @@ fn the_label_window_is_exactly_horizon_days_after_the_snapshot() {
         ("Z", false),
         ("ZZ", true),
     ];
-    let want: Vec<(String, Option<bool>)> = want
-        .iter()
-        .map(|(i, b)| (i.to_string(), Some(*b)))
-        .collect();
-    assert_eq!(got, want);
+    assert_eq!(got, labelled(&want));
 
     // Training snapshots as of Jul 31: S = Mar 31 is labelled (Jun 29 <= Jul 31),
     // Q and QW are left out as already in default, Y is there (active via Y0).
     let snaps = features::snapshots(&book, day("2024-07-31"), LabelParams::default(), 1).unwrap();
-    let at_s = snaps
-        .clone()
-        .lazy()
-        .filter(col(AS_OF).eq(lit(dates::to_days(snap)).cast(DataType::Date)))
-        .collect()
-        .unwrap();
+    let at_s = on_day(&snaps, snap);
     let got = labels_at(&at_s);
-    let want: Vec<(String, Option<bool>)> = [
+    let want = [
         ("V", true),
         ("VV", false),
         ("X", true),
         ("Y", false),
         ("Z", false),
         ("ZZ", true),
-    ]
-    .iter()
-    .map(|(i, b)| (i.to_string(), Some(*b)))
-    .collect();
-    assert_eq!(got, want);
+    ];
+    assert_eq!(got, labelled(&want));
     // May 31 + 90 = Aug 29 is past Jul 31: unlabelled.
     let days: Vec<_> = snaps
         .column(AS_OF)
@@ -221,11 +224,7 @@ fn the_label_window_is_exactly_horizon_days_after_the_snapshot() {
         .map(|d| dates::from_days(d.unwrap()))
         .collect();
     assert_eq!(days, snapshot_days(day("2023-12-01"), day("2024-07-31"), 1));
-    let may = snaps
-        .lazy()
-        .filter(col(AS_OF).eq(lit(dates::to_days(day("2024-05-31"))).cast(DataType::Date)))
-        .collect()
-        .unwrap();
+    let may = on_day(&snaps, day("2024-05-31"));
     assert!(may.height() > 0 && may.column(BAD).unwrap().null_count() == may.height());
 
     // A longer bad_dpd moves the boundary with it: at 61 days X1 reaches it on S + 91.

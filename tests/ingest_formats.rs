@@ -268,6 +268,26 @@ fn a_mapped_erp_export_reads_as_the_contract_book() {
     assert_eq!(disputed, vec![Some(false), Some(true)]);
 }
 
+/// Each invoice's settled_date as ISO text.
+fn settled_dates(book: &Book) -> Vec<Option<String>> {
+    let dates = book
+        .invoices
+        .column(SETTLED_DATE)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap();
+    dates
+        .str()
+        .unwrap()
+        .iter()
+        .map(|d| d.map(String::from))
+        .collect()
+}
+
+fn some(dates: &[Option<&str>]) -> Vec<Option<String>> {
+    dates.iter().map(|d| d.map(String::from)).collect()
+}
+
 #[test]
 fn paid_date_is_one_full_payment_only_when_there_is_no_payments_table() {
     let wd = Workdir::new();
@@ -288,14 +308,11 @@ fn paid_date_is_one_full_payment_only_when_there_is_no_payments_table() {
         Some("I1")
     );
     assert_eq!(p.column(AMOUNT).unwrap().f64().unwrap().get(1), Some(70.0));
-    let settled = book
-        .invoices
-        .column(SETTLED_DATE)
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap();
-    let settled: Vec<Option<&str>> = settled.str().unwrap().iter().collect();
-    assert_eq!(settled, vec![Some("2024-02-05"), None, Some("2024-02-19")]);
+    let settled = settled_dates(&book);
+    assert_eq!(
+        settled,
+        some(&[Some("2024-02-05"), None, Some("2024-02-19")])
+    );
 
     // With a payments table, paid_date is ignored: I1 is paid in two parts and
     // settles when the second reaches the amount within 0.01; I3 is unpaid.
@@ -309,15 +326,9 @@ fn paid_date_is_one_full_payment_only_when_there_is_no_payments_table() {
     let (book, _) = read_book(&wd.path("in"), &Config::default()).unwrap();
     assert_eq!(book.settlement, Settlement::PaymentsTable);
     assert_eq!(book.payments.height(), 3);
-    let settled = book
-        .invoices
-        .column(SETTLED_DATE)
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap();
-    let settled: Vec<Option<&str>> = settled.str().unwrap().iter().collect();
+    let settled = settled_dates(&book);
     // I2: 49.98 of 50 is 0.02 short, so still open.
-    assert_eq!(settled, vec![Some("2024-03-01"), None, None]);
+    assert_eq!(settled, some(&[Some("2024-03-01"), None, None]));
     // I1 took its two payments to settle; the others are not settled.
     let parts: Vec<Option<i64>> = book
         .invoices
