@@ -252,3 +252,37 @@ fn warning_signs_precede_defaults_on_average() {
         "days late: {b} vs {g2}"
     );
 }
+
+#[test]
+fn the_bundled_sample_is_what_its_readme_command_makes() {
+    // data-samples/README.md: earlywarn generate --out data-samples
+    //   --customers 300 --months 24 --seed 7 --stories
+    let wd = Workdir::new();
+    let run = wd.run(&[
+        "generate",
+        "--out",
+        "sample",
+        "--customers",
+        "300",
+        "--months",
+        "24",
+        "--seed",
+        "7",
+        "--stories",
+    ]);
+    run.expect_code(0);
+    let readme = std::fs::read_to_string("data-samples/README.md").unwrap();
+    for line in run.stdout().lines().take(3) {
+        assert!(
+            readme.contains(line),
+            "data-samples/README.md lacks the summary line {line:?}"
+        );
+    }
+    for (name, bytes) in files(&wd, "sample") {
+        let bundled = std::fs::read(format!("data-samples/{name}")).unwrap();
+        assert!(
+            bundled == bytes,
+            "data-samples/{name} is not what the README's command makes: regenerate it"
+        );
+    }
+}
