@@ -1,0 +1,166 @@
+//! The logistic fit, on linfa-logistic: the one place data crosses into
+//! ndarray (linfa's 0.16; Polars uses another version), through `Vec<f64>`.
+//!
+//! Measured facts this code relies on (see the project's stack notes):
+//! linfa-logistic's "positive" class is the *more frequent* label, so with
+//! bads the minority its coefficients describe the goods and must be
+//! negated; its objective is the sum of log-losses + alpha/2 ||w||^2 with the
+//! intercept unpenalised, so alpha = 1/C of scikit-learn; its gradient
+//! tolerance applies to the summed gradient, so it is scaled by the rows.
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use thiserror::Error;
+
+/// A fitted P(bad) = 1 / (1 + exp(-(intercept + x . coefficients))).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticFit {
+    pub intercept: f64,
+    pub coefficients: Vec<f64>,
+    /// Mean log loss on the rows it was fitted on.
+    pub log_loss: f64,
+}
+
+impl LogisticFit {
+    /// P(bad) of one row.
+    pub fn predict(&self, row: &[f64]) -> f64 {
+        let z = self.intercept
+            + row
+                .iter()
+                .zip(&self.coefficients)
+                .map(|(x, w)| x * w)
+                .sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum FitError {
+    #[error("the matrix has {values} values, not {rows} rows x {cols} columns")]
+    Shape {
+        values: usize,
+        rows: usize,
+        cols: usize,
+    },
+    #[error("cannot fit with only one class ({bads} bad of {rows} rows)")]
+    OneClass { bads: usize, rows: usize },
+    #[error("the logistic fit failed: {0}")]
+    Linfa(String),
+}
+
+/// Gradient tolerance per row (linfa sums the gradient over rows).
+const TOLERANCE_PER_ROW: f64 = 1e-7;
+const MAX_ITERATIONS: u64 = 1000;
+
+/// Fits P(bad) on a row-major matrix (`rows.len() == bad.len() * cols`) with
+/// L2 strength `l2` on the coefficients (scikit-learn's 1/C), intercept
+/// unpenalised.
+pub fn fit_logistic(
+    rows: &[f64],
+    cols: usize,
+    bad: &[bool],
+    l2: f64,
+) -> Result<LogisticFit, FitError> {
+    let n = bad.len();
+    if rows.len() != n * cols {
+        return Err(FitError::Shape {
+            values: rows.len(),
+            rows: n,
+            cols,
+        });
+    }
+    let bads = bad.iter().filter(|b| **b).count();
+    if bads == 0 || bads == n {
+        return Err(FitError::OneClass { bads, rows: n });
+    }
+    let x = Array2::from_shape_vec((n, cols), rows.to_vec())
+        .map_err(|e| FitError::Linfa(e.to_string()))?;
+    let data = Dataset::new(x, Array1::from(bad.to_vec()));
+    let fitted = LogisticRegression::default()
+        .alpha(l2)
+        .gradient_tolerance(TOLERANCE_PER_ROW * n as f64)
+        .max_iterations(MAX_ITERATIONS)
+        .fit(&data)
+        .map_err(|e| FitError::Linfa(e.to_string()))?;
+    // Coefficients describe linfa's positive class: flip them when it is "good".
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    let mut fit = LogisticFit {
+        intercept: sign * fitted.intercept(),
+        coefficients: fitted.params().iter().map(|w| sign * w).collect(),
+        log_loss: 0.0,
+    };
+    fit.log_loss = rows
+        .chunks(cols.max(1))
+        .zip(bad)
+        .map(|(row, b)| {
+            let p = fit.predict(row).clamp(1e-15, 1.0 - 1e-15);
+            if *b {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum::<f64>()
+        / n as f64;
+    Ok(fit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 16 rows x 2 columns, 5 bads (a minority, so linfa's positive class is
+    /// "good" and the sign flip is exercised).
+    const X: [f64; 32] = [
+        -0.8, 0.3, -0.5, -0.2, -0.3, 0.4, -0.1, -0.6, 0.0, 0.1, 0.2, -0.3, 0.4, 0.5, 0.6, -0.1,
+        0.9, 0.7, 1.1, 0.2, -0.6, -0.4, 0.3, 0.9, 0.7, 0.6, 1.3, -0.2, -0.2, 0.8, 0.5, 0.0,
+    ];
+    const Y: [u8; 16] = [0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1];
+
+    fn bad() -> Vec<bool> {
+        Y.iter().map(|y| *y == 1).collect()
+    }
+
+    #[test]
+    fn matches_scikit_learn_on_a_fixed_matrix() {
+        // scikit-learn 1.9.1, the same X and y:
+        //   LogisticRegression(C=1.0, tol=1e-12, max_iter=100000).fit(X, y)
+        //   coef_ = [1.06069723, 0.14412297], intercept_ = -1.1209336859829375
+        //   log_loss(y, predict_proba(X)[:, 1]) = 0.5085764233045467
+        let fit = fit_logistic(&X, 2, &bad(), 1.0).unwrap();
+        assert!((fit.coefficients[0] - 1.06069723).abs() < 1e-5, "{fit:?}");
+        assert!((fit.coefficients[1] - 0.14412297).abs() < 1e-5, "{fit:?}");
+        assert!((fit.intercept + 1.1209336859829375).abs() < 1e-5, "{fit:?}");
+        assert!((fit.log_loss - 0.5085764233045467).abs() < 1e-7, "{fit:?}");
+    }
+
+    #[test]
+    fn swapping_which_class_is_the_majority_only_flips_signs() {
+        // The same data with the labels inverted: now bads are the majority,
+        // linfa's positive class is "bad", and no flip happens. The model of
+        // P(bad) must be the exact mirror of the first.
+        let fit = fit_logistic(&X, 2, &bad(), 1.0).unwrap();
+        let inverted: Vec<bool> = bad().iter().map(|b| !b).collect();
+        let mirror = fit_logistic(&X, 2, &inverted, 1.0).unwrap();
+        assert!((fit.intercept + mirror.intercept).abs() < 1e-5);
+        for (a, b) in fit.coefficients.iter().zip(&mirror.coefficients) {
+            assert!((a + b).abs() < 1e-5);
+        }
+        assert!((fit.log_loss - mirror.log_loss).abs() < 1e-7);
+    }
+
+    #[test]
+    fn bad_shapes_and_one_class_are_clear_errors() {
+        assert_eq!(
+            fit_logistic(&X[..31], 2, &bad(), 1.0)
+                .unwrap_err()
+                .to_string(),
+            "the matrix has 31 values, not 16 rows x 2 columns"
+        );
+        assert_eq!(
+            fit_logistic(&X, 2, &[false; 16], 1.0).unwrap_err(),
+            FitError::OneClass { bads: 0, rows: 16 }
+        );
+    }
+}
