@@ -90,19 +90,11 @@ pub fn fit_logistic(
         coefficients: fitted.params().iter().map(|w| sign * w).collect(),
         log_loss: 0.0,
     };
-    fit.log_loss = rows
+    let pd: Vec<f64> = rows
         .chunks(cols.max(1))
-        .zip(bad)
-        .map(|(row, b)| {
-            let p = fit.predict(row).clamp(1e-15, 1.0 - 1e-15);
-            if *b {
-                -p.ln()
-            } else {
-                -(1.0 - p).ln()
-            }
-        })
-        .sum::<f64>()
-        / n as f64;
+        .map(|row| fit.predict(row))
+        .collect();
+    fit.log_loss = super::metrics::log_loss(&pd, bad);
     Ok(fit)
 }
 
