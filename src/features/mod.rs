@@ -95,7 +95,7 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
 pub fn as_of_lazy(book: &Book, on: NaiveDate, bad_dpd: i64) -> LazyFrame {
     let d = dates::to_days(on);
     let state = invoice_state(book, d);
-    let exposure = exposure(state.clone(), d);
+    let exposure = exposure(state.clone());
     let behaviour = payment_behaviour(state, d);
     let customers = book.customers.clone().lazy().select([
         col(s::CUSTOMER_ID),
@@ -243,7 +243,7 @@ fn dpd_between(lo: i32, hi: Option<i32>) -> Expr {
 
 /// Exposure per customer (cents; `__open_c`, `__overdue_c`, aging and
 /// `__disputed_c` become money in [`final_column`]).
-fn exposure(state: LazyFrame, _d: i32) -> LazyFrame {
+fn exposure(state: LazyFrame) -> LazyFrame {
     state.group_by([col(CUSTOMER_ID)]).agg([
         col("__open").sum().alias("__open_c"),
         open_where(col("__dpd").gt(lit(0))).alias("__overdue_c"),

@@ -131,14 +131,14 @@ pub fn emit(p: &Profile, plan: &Plan, rng: &mut ChaCha8Rng) -> Chunk {
             );
         }
     }
+    // Monthly rows are drawn inside months that stop at the end of history;
+    // only the insolvency filing and scripted rows can fall after it, and
+    // rows dated after the end do not exist yet.
     if let (Some(d), true) = (p.default_day, p.insolvency_filing) {
-        own_event(
-            p,
-            &mut c,
-            d + rng.random_range(0..=45),
-            EVENT_INSOLVENCY_FILING,
-            5,
-        );
+        let day = d + rng.random_range(0..=45);
+        if day <= end {
+            own_event(p, &mut c, day, EVENT_INSOLVENCY_FILING, 5);
+        }
     }
     for s in &p.scripted {
         match *s {
@@ -149,8 +149,11 @@ pub fn emit(p: &Profile, plan: &Plan, rng: &mut ChaCha8Rng) -> Chunk {
                 granted,
             } => {
                 request_seq += 1;
-                push_request(p, &mut c, request_seq, day, kind, days, granted);
+                if day <= end {
+                    push_request(p, &mut c, request_seq, day, kind, days, granted);
+                }
             }
+            Scripted::Event { day, .. } if day > end => {}
             Scripted::Event {
                 day,
                 kind,
@@ -172,9 +175,6 @@ pub fn emit(p: &Profile, plan: &Plan, rng: &mut ChaCha8Rng) -> Chunk {
             }
         }
     }
-    // Rows dated after the end of history do not exist yet.
-    retain_events(&mut c, end);
-    retain_requests(&mut c, end);
     c
 }
 
@@ -327,31 +327,4 @@ fn own_event(p: &Profile, c: &mut Chunk, day: i32, kind: &'static str, severity:
     c.event_severity.push(severity);
     c.event_customer.push(Some(p.id.clone()));
     c.event_industry.push(None);
-}
-
-fn retain_events(c: &mut Chunk, end: i32) {
-    let keep: Vec<bool> = c.event_day.iter().map(|d| *d <= end).collect();
-    retain(&mut c.event_day, &keep);
-    retain(&mut c.event_kind, &keep);
-    retain(&mut c.event_severity, &keep);
-    retain(&mut c.event_customer, &keep);
-    retain(&mut c.event_industry, &keep);
-}
-
-fn retain_requests(c: &mut Chunk, end: i32) {
-    let keep: Vec<bool> = c.request_day.iter().map(|d| *d <= end).collect();
-    retain(&mut c.request_id, &keep);
-    retain(&mut c.request_customer, &keep);
-    retain(&mut c.request_day, &keep);
-    retain(&mut c.request_kind, &keep);
-    retain(&mut c.request_days, &keep);
-    retain(&mut c.request_granted, &keep);
-}
-
-fn retain<T>(v: &mut Vec<T>, keep: &[bool]) {
-    let mut i = 0;
-    v.retain(|_| {
-        i += 1;
-        keep[i - 1]
-    });
 }

@@ -184,8 +184,7 @@ pub fn generate(params: &GenParams) -> Result<Generated> {
         (CREDIT_REQUESTS, requests_frame(&chunks)?),
         (EVENTS, events_frame(&chunks, &shocks, &plan)?),
     ];
-    let mut summary = summarize(&profiles, &plan);
-    summary.events = tables.last().map_or(0, |(_, df)| df.height());
+    let summary = summarize(&profiles, &plan, &shocks);
     let default_days = profiles
         .iter()
         .map(|(p, _)| {
@@ -337,7 +336,11 @@ fn events_frame(chunks: &[&Chunk], shocks: &profile::Shocks, plan: &Plan) -> Res
     )?)
 }
 
-fn summarize(profiles: &[(profile::Profile, Chunk)], plan: &Plan) -> Summary {
+fn summarize(
+    profiles: &[(profile::Profile, Chunk)],
+    plan: &Plan,
+    shocks: &profile::Shocks,
+) -> Summary {
     let (mut invoices, mut paid, mut late, mut late15, mut disputed, mut written_off) =
         (0, 0, 0, 0, 0, 0);
     let (mut payments, mut orders, mut requests, mut ever60, mut defaulted) = (0, 0, 0, 0, 0);
@@ -374,8 +377,12 @@ fn summarize(profiles: &[(profile::Profile, Chunk)], plan: &Plan) -> Summary {
         payments,
         orders,
         credit_requests: requests,
-        // Counted on the frame by the caller: industry news is not in the chunks.
-        events: 0,
+        // Customers' own events, and industry news dated by the end.
+        events: profiles
+            .iter()
+            .map(|(_, c)| c.event_day.len())
+            .sum::<usize>()
+            + shocks.news.iter().filter(|n| n.0 <= plan.end_day).count(),
         paid_late_share: share(late, paid),
         paid_late_15_share: share(late15, paid),
         partial_payment_share: share(partial, invoices),
