@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::model::scorecard::{Bands, Scaling};
 use crate::schema::TABLES;
 
 /// The whole configuration file.
@@ -18,6 +19,64 @@ use crate::schema::TABLES;
 pub struct Config {
     /// How input files are found and read (`[input]`).
     pub input: InputConfig,
+    /// How `earlywarn train` builds the scorecard (`[train]`).
+    pub train: TrainConfig,
+}
+
+/// `[train]`: snapshots, binning, selection, fit, scaling and bands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Months between training snapshots (month ends). Default 1.
+    pub step_months: u32,
+    /// The latest labelled snapshots held out for validation, in months.
+    /// Default 3.
+    pub holdout_months: u32,
+    /// Quantile pre-bins per feature before merging. Default 20.
+    pub max_prebins: usize,
+    /// Smallest share of non-missing rows a bin may hold. Default 0.05.
+    pub min_bin_share: f64,
+    /// Features with a lower information value are dropped. Default 0.02.
+    pub min_iv: f64,
+    /// Of two features whose WoE columns correlate more than this
+    /// (absolute), the one with the lower IV is dropped. Default 0.8.
+    pub max_correlation: f64,
+    /// L2 strength on the coefficients (scikit-learn's 1/C). Default 1.0.
+    pub l2: f64,
+    /// Feature -> `ascending` (more is riskier), `descending` (more is
+    /// safer) or `data` (read the direction from the data). Overrides the
+    /// built-in domain directions (`model::train::default_direction`).
+    pub directions: BTreeMap<String, DirectionSetting>,
+    /// Points scaling (`[train.scaling]`).
+    pub scaling: Scaling,
+    /// PD thresholds of the risk bands (`[train.bands]`).
+    pub bands: Bands,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            step_months: 1,
+            holdout_months: 3,
+            max_prebins: 20,
+            min_bin_share: 0.05,
+            min_iv: 0.02,
+            max_correlation: 0.8,
+            l2: 1.0,
+            directions: BTreeMap::new(),
+            scaling: Scaling::default(),
+            bands: Bands::default(),
+        }
+    }
+}
+
+/// A configured binning direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectionSetting {
+    Ascending,
+    Descending,
+    Data,
 }
 
 /// `[input]`: reading an export as it is.
@@ -127,6 +186,7 @@ impl Config {
                 "input.true_values and input.false_values share {clash:?}"
             ));
         }
+        self.check_train()?;
         for (table, mapping) in &input.tables {
             let Some(spec) = TABLES.iter().find(|t| t.name == table) else {
                 let known: Vec<_> = TABLES.iter().map(|t| t.name).collect();
@@ -148,6 +208,40 @@ impl Config {
                 }
             }
         }
+        Ok(())
+    }
+
+    fn check_train(&self) -> Result<(), String> {
+        let t = &self.train;
+        if t.step_months == 0 {
+            return Err("train.step_months must be at least 1".into());
+        }
+        if !(0.0..0.5).contains(&t.min_bin_share) {
+            return Err(format!(
+                "train.min_bin_share must be in [0, 0.5), got {}",
+                t.min_bin_share
+            ));
+        }
+        if !(t.max_correlation > 0.0 && t.max_correlation <= 1.0) {
+            return Err(format!(
+                "train.max_correlation must be in (0, 1], got {}",
+                t.max_correlation
+            ));
+        }
+        if !(t.l2 >= 0.0 && t.min_iv >= 0.0 && t.max_prebins >= 1) {
+            return Err("train.l2 and train.min_iv must be >= 0, train.max_prebins >= 1".into());
+        }
+        for feature in t.directions.keys() {
+            if !crate::features::FEATURES.contains(&feature.as_str()) {
+                return Err(format!(
+                    "train.directions.{feature}: not a feature (see docs/features.md)"
+                ));
+            }
+        }
+        t.scaling
+            .check()
+            .map_err(|e| format!("train.scaling: {e}"))?;
+        t.bands.check().map_err(|e| format!("train.bands: {e}"))?;
         Ok(())
     }
 

@@ -99,7 +99,7 @@ fn generate_prints_sane_summary_statistics() {
         (1.5..4.0).contains(&per_month),
         "{per_month} invoices per customer-month"
     );
-    assert_eq!(s.orders >= s.invoices, true);
+    assert!(s.orders >= s.invoices);
     // B2B payment surveys: about half of invoices are paid late, a tenth badly.
     assert!((0.35..0.70).contains(&s.paid_late_share), "{s}");
     assert!((0.05..0.25).contains(&s.paid_late_15_share), "{s}");

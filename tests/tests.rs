@@ -6,4 +6,5 @@ mod features_fixture;
 mod features_time;
 mod generator;
 mod ingest_formats;
+mod model;
 mod validate_cli;

@@ -3,6 +3,7 @@
 
 mod features;
 mod generate;
+mod model;
 mod run;
 mod train;
 mod validate;
@@ -31,6 +32,8 @@ pub enum Command {
     Generate(generate::Args),
     /// Write the point-in-time feature table (or training snapshots) to a file.
     Features(features::Args),
+    /// Read a model artifact: `model show` prints its scorecard table.
+    Model(model::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -40,5 +43,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Features(args) => features::run(args),
+        Command::Model(args) => model::run(args),
     }
 }

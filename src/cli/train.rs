@@ -2,9 +2,23 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::Context;
+use earlywarn::config::Config;
+use earlywarn::dates;
+use earlywarn::features::{self, LabelParams};
+use earlywarn::ingest;
+use earlywarn::model::scorecard::Metrics;
+use earlywarn::model::train::{train, TrainInput};
+use earlywarn::model::{artifact, Scorecard};
+use earlywarn::output;
 
+/// Build month-end snapshots from the history known on --as-of, bin and fit
+/// the scorecard, validate it on the latest snapshots (held out), refit on
+/// all of them and write the model artifact. Prints the validation table.
+///
+/// Example: earlywarn train --input data-samples --model-out models/default.json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Input folder with the history to learn from.
     #[arg(long)]
@@ -13,19 +27,113 @@ pub struct Args {
     #[arg(long)]
     pub model_out: PathBuf,
     /// Train on the history known on this day (YYYY-MM-DD); default: the last day in the data.
-    #[arg(long)]
-    pub as_of: Option<String>,
+    #[arg(long, value_parser = dates::parse_iso)]
+    pub as_of: Option<chrono::NaiveDate>,
     /// Days past due that make an account "bad".
     #[arg(long, default_value_t = 60)]
     pub bad_dpd: u32,
     /// Days after a snapshot in which the bad event is looked for.
     #[arg(long, default_value_t = 90)]
     pub horizon_days: u32,
-    /// TOML config (see docs/config.md).
+    /// TOML config (see docs/config.md, section [train]).
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    bail!("`train` is not built yet: it lands with the features and model issues (#3, #4)")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let config = Config::load_or_default(args.config.as_deref())?;
+    let (book, report) = ingest::read_book(&args.input, &config)?;
+    report.check_reject_share(config.input.max_reject_share)?;
+    let as_of = match args.as_of {
+        Some(d) => d,
+        None => report.last_day().context("the input has no dated rows")?,
+    };
+    let bad_event = LabelParams {
+        bad_dpd: args.bad_dpd.into(),
+        horizon_days: args.horizon_days.into(),
+    };
+    let started = std::time::Instant::now();
+    let snapshots = features::snapshots(&book, as_of, bad_event, config.train.step_months)?;
+    tracing::info!(
+        rows = snapshots.height(),
+        ms = started.elapsed().as_millis() as u64,
+        "snapshots built"
+    );
+    let card = train(
+        TrainInput {
+            snapshots: &snapshots,
+            as_of,
+            bad_event,
+            data_fingerprint: report.fingerprint(&args.input)?,
+        },
+        &config.train,
+    )?;
+    output::write_atomic(&args.model_out, |w| {
+        use std::io::Write;
+        w.write_all(artifact::to_json(&card).as_bytes())?;
+        Ok(())
+    })?;
+    print!("{}", summary(&card));
+    println!(
+        "model {} written to {}",
+        card.version(),
+        args.model_out.display()
+    );
+    Ok(())
+}
+
+/// The validation table and the selected features, for people.
+pub fn summary(card: &Scorecard) -> String {
+    let t = &card.training;
+    let mut out = format!(
+        "bad = {}+ days past due or written off within {} days\n\
+         trained on {} customer-month-ends ({} bad) at {} snapshot days, {} .. {}; hold-out from {}\n\n",
+        card.bad_event.bad_dpd,
+        card.bad_event.horizon_days,
+        t.rows,
+        t.bads,
+        t.snapshot_days,
+        t.first_snapshot,
+        t.last_labelled_snapshot,
+        t.holdout_from
+    );
+    out += &format!(
+        "{:<9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>12}\n",
+        "", "rows", "bads", "AUC", "KS", "Gini", "Brier", "log loss", "top-10% bads"
+    );
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let mut line = |name: &str, m: &Metrics| {
+        out += &format!(
+            "{:<9} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7.4} {:>8.4} {:>12}\n",
+            name,
+            m.rows,
+            m.bads,
+            opt(m.auc),
+            opt(m.ks),
+            opt(m.gini),
+            m.brier,
+            m.log_loss,
+            opt(m.top_decile_capture)
+        );
+    };
+    line("train", &card.validation.train);
+    match &card.validation.holdout {
+        Some(m) => line("hold-out", m),
+        None => out += "hold-out  (no labelled snapshot in the hold-out months)\n",
+    }
+    out += &format!("\nfeatures in the model ({}):\n", card.features.len());
+    for f in &card.features {
+        out += &format!(
+            "  {:<28} IV {:.3}  coefficient {:+.3}  {} bins\n",
+            f.name,
+            f.iv,
+            f.coefficient,
+            f.bins.len() + usize::from(f.missing.is_some())
+        );
+    }
+    out += &format!(
+        "{} candidates left out (reasons in the artifact's \"excluded\")\n",
+        card.excluded.len()
+    );
+    out
 }

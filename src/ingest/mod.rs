@@ -114,7 +114,50 @@ pub struct IngestReport {
     pub rejects: Vec<Reject>,
 }
 
+/// One file read, for manifests and fingerprints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub table: &'static str,
+    /// Relative to the input folder, `/`-separated.
+    pub path: String,
+    pub sha256: String,
+}
+
 impl IngestReport {
+    /// Every file read, with its SHA-256, in table order then path order.
+    pub fn input_files(&self, input: &Path) -> Result<Vec<InputFile>, Error> {
+        let mut out = Vec::new();
+        for t in &self.tables {
+            for file in &t.files {
+                let sha256 = source::file_sha256(file).map_err(|e| {
+                    Error::input(file.display().to_string(), format!("cannot read: {e}"))
+                })?;
+                let rel = file.strip_prefix(input).unwrap_or(file);
+                let path = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push(InputFile {
+                    table: t.table,
+                    path,
+                    sha256,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// `sha256:<hex>` over the lines `table path sha256` of [`Self::input_files`]:
+    /// the same files give the same fingerprint wherever the folder lives.
+    pub fn fingerprint(&self, input: &Path) -> Result<String, Error> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for f in self.input_files(input)? {
+            hasher.update(format!("{} {} {}\n", f.table, f.path, f.sha256).as_bytes());
+        }
+        Ok(format!("sha256:{:x}", hasher.finalize()))
+    }
     /// Fails with [`Error::TooManyRejects`] (exit 3) for the table with the
     /// largest share of rejected rows when that share is over `limit`.
     pub fn check_reject_share(&self, limit: f64) -> Result<(), Error> {

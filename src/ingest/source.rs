@@ -66,6 +66,14 @@ fn collect_parquet_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// SHA-256 of a file's bytes, as hex.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
 /// Finds `table` in `input`. `Ok(None)` when it is absent (the caller decides
 /// whether that is allowed); an error when the place is ambiguous.
 pub fn locate(

@@ -206,7 +206,7 @@ pub fn bin_feature(values: &[Option<f64>], bad: &[bool], params: &BinningParams)
             .min_by_key(|i| (bins[*i].counts.total(), *i));
         match small {
             Some(_) if bins.len() == 1 => break,
-            Some(i) if i == 0 => merge(&mut bins, 0),
+            Some(0) => merge(&mut bins, 0),
             Some(i) if i == bins.len() - 1 => merge(&mut bins, i - 1),
             Some(i) => {
                 // With the neighbour whose bad rate is closer.

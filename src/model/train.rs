@@ -1,0 +1,432 @@
+//! Training: labelled snapshots in, a sealed [`Scorecard`] out.
+//!
+//! 1. The latest `holdout_months` of labelled snapshot days are held out.
+//! 2. On the rest: every candidate feature binned (monotone, WoE), those
+//!    under `min_iv` dropped; by falling IV, a feature whose WoE correlates
+//!    above `max_correlation` with one already kept is dropped; logistic fit
+//!    on the WoE matrix; a coefficient with the wrong sign (> 0: a higher,
+//!    safer WoE raising P(bad)) drops its feature and the fit is redone.
+//! 3. Metrics of that model on its own rows and on the hold-out.
+//! 4. The same procedure on all labelled rows gives the shipped card; the
+//!    artifact says so (`training.fitted_on`).
+//!
+//! Deterministic: features are binned in parallel but collected in order,
+//! and every tie is broken by the fixed feature order.
+
+use chrono::{Months, NaiveDate};
+use polars::prelude::*;
+use rayon::prelude::*;
+use thiserror::Error;
+
+use super::binning::{bin_feature, information_value, Binning, BinningParams, Direction};
+use super::fit::{fit_logistic, FitError, LogisticFit};
+use super::matrix;
+use super::metrics;
+use super::scorecard::{
+    feature_card, Exclusion, FeatureCard, Metrics, Scorecard, Training, Validation, FORMAT,
+    FORMAT_VERSION,
+};
+use crate::config::{DirectionSetting, TrainConfig};
+use crate::dates;
+use crate::features::names::*;
+use crate::features::{LabelParams, FEATURES};
+
+#[derive(Debug, Error)]
+pub enum TrainError {
+    #[error("no labelled snapshot: the history known on {as_of} is shorter than one {horizon}-day window after the first month end")]
+    NoLabelled { as_of: NaiveDate, horizon: i64 },
+    #[error("the {part} rows hold {bads} bads of {rows}: both classes are needed to fit")]
+    OneClass {
+        part: &'static str,
+        bads: usize,
+        rows: usize,
+    },
+    #[error("no feature is left after selection ({0})")]
+    NoFeature(String),
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+}
+
+/// What training needs besides the settings.
+pub struct TrainInput<'a> {
+    /// The frame of `features::snapshots` (rows with `bad` null are ignored).
+    pub snapshots: &'a DataFrame,
+    pub as_of: NaiveDate,
+    pub bad_event: LabelParams,
+    /// See [`Training::data_fingerprint`].
+    pub data_fingerprint: String,
+}
+
+/// The direction domain sense fixes for a feature; `None`: read it from
+/// the data. More of these is riskier, except tenure.
+pub fn default_direction(feature: &str) -> Option<Direction> {
+    let riskier = [
+        OVERDUE_BALANCE,
+        MAX_DAYS_PAST_DUE,
+        AGING_31_60,
+        AGING_61_90,
+        AGING_90_PLUS,
+        LATE_SHARE_90,
+        LATE_SHARE_180,
+        LATE_SHARE_365,
+        LATE15_SHARE_90,
+        LATE15_SHARE_180,
+        LATE15_SHARE_365,
+        DAYS_BEYOND_TERMS_90,
+        DAYS_BEYOND_TERMS_180,
+        DAYS_BEYOND_TERMS_365,
+        MAX_DAYS_LATE_90,
+        MAX_DAYS_LATE_180,
+        MAX_DAYS_LATE_365,
+        DAYS_BEYOND_TERMS_TREND,
+        TERM_EXTENSIONS_30,
+        TERM_EXTENSIONS_90,
+        TERM_EXTENSIONS_365,
+        PAYMENT_PLANS_30,
+        PAYMENT_PLANS_90,
+        PAYMENT_PLANS_365,
+        DENIED_REQUESTS_365,
+        OWN_EVENT_SEVERITY_90,
+        OWN_EVENT_SEVERITY_365,
+        INDUSTRY_NEWS_SEVERITY_90,
+        INSOLVENCY_FILED,
+    ];
+    if riskier.contains(&feature) {
+        Some(Direction::Ascending)
+    } else if feature == TENURE_DAYS {
+        Some(Direction::Descending)
+    } else {
+        None
+    }
+}
+
+fn direction_for(feature: &str, config: &TrainConfig) -> Option<Direction> {
+    match config.directions.get(feature) {
+        Some(DirectionSetting::Ascending) => Some(Direction::Ascending),
+        Some(DirectionSetting::Descending) => Some(Direction::Descending),
+        Some(DirectionSetting::Data) => None,
+        None => default_direction(feature),
+    }
+}
+
+/// The labelled rows, as vectors.
+struct Labelled {
+    days: Vec<i32>,
+    bad: Vec<bool>,
+    /// One vector per entry of [`FEATURES`].
+    columns: Vec<Vec<Option<f64>>>,
+}
+
+fn labelled(snapshots: &DataFrame) -> PolarsResult<Labelled> {
+    let known = snapshots.filter(&snapshots.column(BAD)?.is_not_null())?;
+    let bad = matrix::bool_column(&known, BAD)?
+        .into_iter()
+        .map(|b| b.unwrap_or(false))
+        .collect();
+    let days = matrix::day_column(&known, AS_OF)?
+        .into_iter()
+        .map(|d| d.unwrap_or(0))
+        .collect();
+    Ok(Labelled {
+        days,
+        bad,
+        columns: matrix::float_columns(&known, FEATURES)?,
+    })
+}
+
+/// A model built on some rows: selected features (index into [`FEATURES`])
+/// with their cards (coefficients set), the fit, and what was left out.
+struct Built {
+    cards: Vec<FeatureCard>,
+    fit: LogisticFit,
+    excluded: Vec<Exclusion>,
+}
+
+impl Built {
+    fn predict(&self, data: &Labelled, rows: &[usize]) -> Vec<f64> {
+        let index: Vec<usize> = self
+            .cards
+            .iter()
+            .map(|c| FEATURES.iter().position(|f| *f == c.name).unwrap_or(0))
+            .collect();
+        rows.iter()
+            .map(|&r| {
+                let woe: Vec<f64> = self
+                    .cards
+                    .iter()
+                    .zip(&index)
+                    .map(|(c, &f)| c.place(data.columns[f][r]).woe)
+                    .collect();
+                self.fit.predict(&woe)
+            })
+            .collect()
+    }
+}
+
+/// Rows used to measure WoE correlations: every row up to this many, else
+/// an even stride (deterministic).
+const CORRELATION_SAMPLE: usize = 200_000;
+
+fn build(
+    data: &Labelled,
+    rows: &[usize],
+    config: &TrainConfig,
+    part: &'static str,
+) -> Result<Built, TrainError> {
+    let bad: Vec<bool> = rows.iter().map(|&r| data.bad[r]).collect();
+    let bads = bad.iter().filter(|b| **b).count();
+    if bads == 0 || bads == bad.len() {
+        return Err(TrainError::OneClass {
+            part,
+            bads,
+            rows: bad.len(),
+        });
+    }
+    let scaling = config.scaling;
+    let binned: Vec<(Binning, f64)> = FEATURES
+        .par_iter()
+        .enumerate()
+        .map(|(f, name)| {
+            let values: Vec<Option<f64>> = rows.iter().map(|&r| data.columns[f][r]).collect();
+            let params = BinningParams {
+                max_prebins: config.max_prebins,
+                min_bin_share: config.min_bin_share,
+                direction: direction_for(name, config),
+            };
+            let binning = bin_feature(&values, &bad, &params);
+            let iv = information_value(&binning);
+            (binning, iv)
+        })
+        .collect();
+
+    let mut excluded = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
+    for (f, (_, iv)) in binned.iter().enumerate() {
+        if *iv < config.min_iv {
+            excluded.push(Exclusion {
+                feature: FEATURES[f].to_string(),
+                iv: Some(*iv),
+                reason: format!(
+                    "information value {iv:.4} is below the minimum {}",
+                    config.min_iv
+                ),
+            });
+        } else {
+            candidates.push(f);
+        }
+    }
+    candidates.sort_by(|a, b| binned[*b].1.total_cmp(&binned[*a].1).then(a.cmp(b)));
+    let cards: Vec<FeatureCard> = (0..FEATURES.len())
+        .map(|f| feature_card(FEATURES[f], &binned[f].0, 0.0, &scaling))
+        .collect();
+    let woe_of = |f: usize, sample: &[usize]| -> Vec<f64> {
+        sample
+            .iter()
+            .map(|&r| cards[f].place(data.columns[f][r]).woe)
+            .collect()
+    };
+
+    // Correlation filter, by falling IV.
+    let stride = rows.len().div_ceil(CORRELATION_SAMPLE).max(1);
+    let sample: Vec<usize> = rows.iter().copied().step_by(stride).collect();
+    let mut kept: Vec<(usize, Vec<f64>)> = Vec::new();
+    for f in candidates {
+        let column = woe_of(f, &sample);
+        let clash = kept
+            .iter()
+            .map(|(k, other)| (*k, correlation(&column, other)))
+            .find(|(_, r)| r.abs() > config.max_correlation);
+        match clash {
+            Some((k, r)) => excluded.push(Exclusion {
+                feature: FEATURES[f].to_string(),
+                iv: Some(binned[f].1),
+                reason: format!(
+                    "its WoE correlates {r:.2} with {}, which has a higher information value",
+                    FEATURES[k]
+                ),
+            }),
+            None => kept.push((f, column)),
+        }
+    }
+    let mut kept: Vec<usize> = kept.into_iter().map(|(f, _)| f).collect();
+
+    // Fit; drop the worst wrong-signed coefficient and refit until none is left.
+    loop {
+        if kept.is_empty() {
+            return Err(TrainError::NoFeature(format!(
+                "{} candidates excluded; see min_iv and max_correlation",
+                excluded.len()
+            )));
+        }
+        let columns: Vec<Vec<f64>> = kept.iter().map(|&f| woe_of(f, rows)).collect();
+        let mut x = Vec::with_capacity(rows.len() * kept.len());
+        for i in 0..rows.len() {
+            x.extend(columns.iter().map(|c| c[i]));
+        }
+        let fit = fit_logistic(&x, kept.len(), &bad, config.l2)?;
+        let wrong = fit
+            .coefficients
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w > 0.0)
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)));
+        match wrong {
+            Some((i, w)) => {
+                let f = kept.remove(i);
+                excluded.push(Exclusion {
+                    feature: FEATURES[f].to_string(),
+                    iv: Some(binned[f].1),
+                    reason: format!(
+                        "coefficient {w:+.4} has the wrong sign (a safer WoE raised P(bad) next to the other features); dropped and refitted"
+                    ),
+                });
+            }
+            None => {
+                let cards = kept
+                    .iter()
+                    .zip(&fit.coefficients)
+                    .map(|(&f, &w)| feature_card(FEATURES[f], &binned[f].0, w, &scaling))
+                    .collect();
+                return Ok(Built {
+                    cards,
+                    fit,
+                    excluded,
+                });
+            }
+        }
+    }
+}
+
+/// Pearson correlation; 0 when either side does not vary.
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    if n == 0.0 {
+        return 0.0;
+    }
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - ma, y - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa <= 0.0 || sbb <= 0.0 {
+        0.0
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
+}
+
+/// The validation metrics of predictions `pd` against `bad`.
+pub fn measure(pd: &[f64], bad: &[bool]) -> Metrics {
+    Metrics {
+        rows: bad.len(),
+        bads: bad.iter().filter(|b| **b).count(),
+        auc: metrics::auc(pd, bad),
+        ks: metrics::ks(pd, bad),
+        gini: metrics::gini(pd, bad),
+        brier: metrics::brier(pd, bad),
+        log_loss: metrics::log_loss(pd, bad),
+        top_decile_capture: metrics::capture_rate(pd, bad, 0.1),
+        calibration: metrics::calibration(pd, bad, 10),
+    }
+}
+
+/// Trains and seals a scorecard (see the module docs).
+pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, TrainError> {
+    let data = labelled(input.snapshots)?;
+    let no_labelled = || TrainError::NoLabelled {
+        as_of: input.as_of,
+        horizon: input.bad_event.horizon_days,
+    };
+    let (Some(&first), Some(&last)) = (data.days.iter().min(), data.days.iter().max()) else {
+        return Err(no_labelled());
+    };
+    let last_day = dates::from_days(last);
+    let cutoff = if config.holdout_months == 0 {
+        last
+    } else {
+        dates::to_days(dates::month_end(
+            last_day - Months::new(config.holdout_months),
+        ))
+    };
+    let all: Vec<usize> = (0..data.days.len()).collect();
+    let (holdout, train_rows): (Vec<usize>, Vec<usize>) =
+        all.iter().partition(|&&r| data.days[r] > cutoff);
+
+    let on_train = build(&data, &train_rows, config, "training")?;
+    let train_bad: Vec<bool> = train_rows.iter().map(|&r| data.bad[r]).collect();
+    let train_metrics = measure(&on_train.predict(&data, &train_rows), &train_bad);
+    let holdout_metrics = (!holdout.is_empty()).then(|| {
+        let bad: Vec<bool> = holdout.iter().map(|&r| data.bad[r]).collect();
+        measure(&on_train.predict(&data, &holdout), &bad)
+    });
+
+    let shipped = build(&data, &all, config, "labelled")?;
+    let mut days = data.days.clone();
+    days.sort_unstable();
+    days.dedup();
+    let holdout_from = holdout
+        .iter()
+        .map(|&r| data.days[r])
+        .min()
+        .unwrap_or(cutoff + 1);
+    let scaling = config.scaling;
+    let mut card = Scorecard {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        content_hash: String::new(),
+        bad_event: input.bad_event,
+        training: Training {
+            as_of: input.as_of,
+            first_snapshot: dates::from_days(first),
+            last_labelled_snapshot: last_day,
+            snapshot_days: days.len(),
+            rows: data.bad.len(),
+            bads: data.bad.iter().filter(|b| **b).count(),
+            holdout_from: dates::from_days(holdout_from),
+            data_fingerprint: input.data_fingerprint,
+            fitted_on: format!(
+                "binned and fitted on all {} labelled rows; the validation metrics come from the same procedure on the {} rows before {} and its hold-out",
+                data.bad.len(),
+                train_rows.len(),
+                dates::from_days(holdout_from)
+            ),
+        },
+        odds: "good:bad".to_string(),
+        scaling,
+        bands: config.bands,
+        intercept: shipped.fit.intercept,
+        base_points: scaling.score_of_logit(shipped.fit.intercept),
+        features: shipped.cards,
+        excluded: shipped.excluded,
+        validation: Validation {
+            train: train_metrics,
+            holdout: holdout_metrics,
+        },
+        settings: config.clone(),
+    };
+    super::artifact::seal(&mut card);
+    Ok(card)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correlation_of_known_vectors() {
+        // Perfectly linear, perfectly anti-linear, and a constant.
+        let a = [1.0, 2.0, 3.0, 4.0];
+        assert!((correlation(&a, &[2.0, 4.0, 6.0, 8.0]) - 1.0).abs() < 1e-12);
+        assert!((correlation(&a, &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+        assert_eq!(correlation(&a, &[5.0; 4]), 0.0);
+        // By hand: a = 1..4 (mean 2.5), b = [1, 3, 2, 4] (mean 2.5):
+        // sum dx dy = (-1.5)(-1.5) + (-0.5)(0.5) + (0.5)(-0.5) + (1.5)(1.5) = 4,
+        // sum dx^2 = sum dy^2 = 5, r = 4 / 5 = 0.8.
+        assert!((correlation(&a, &[1.0, 3.0, 2.0, 4.0]) - 0.8).abs() < 1e-12);
+    }
+}
