@@ -297,6 +297,7 @@ fn hand_card() -> Scorecard {
         validation: Validation {
             train: empty,
             holdout: None,
+            single_feature_holdout_auc: vec![],
         },
         settings: TrainConfig::default(),
     };
@@ -440,4 +441,74 @@ fn model_show_prints_one_row_per_bin() {
         "{}",
         lines[2]
     );
+}
+
+#[test]
+fn pd_and_score_recomputed_from_the_printed_table_match_scoring() {
+    // Read the CSV of `model show` back, and score every sample customer
+    // from it alone: the bin is the row with lower < value <= upper (or
+    // `missing`; no missing row means WoE 0 and 0 points), pd the logistic
+    // of the base row's coefficient (the intercept) + sum of coefficient x
+    // woe, score the sum of points.
+    let wd = Workdir::new();
+    let model = std::fs::canonicalize("models/default.json").unwrap();
+    wd.run(&[
+        "model",
+        "show",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        "card.csv",
+    ])
+    .expect_code(0);
+    let table = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(wd.path("card.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let feature = matrix::str_column(&table, "feature").unwrap();
+    let bin = matrix::str_column(&table, "bin").unwrap();
+    let nums =
+        matrix::float_columns(&table, &["lower", "upper", "woe", "points", "coefficient"]).unwrap();
+    let (lower, upper, woe, points, coef) = (&nums[0], &nums[1], &nums[2], &nums[3], &nums[4]);
+    assert_eq!(feature[0].as_deref(), Some("(base)"));
+    let mut names: Vec<&str> = feature[1..].iter().map(|f| f.as_deref().unwrap()).collect();
+    names.dedup();
+
+    let s = sample();
+    let values = matrix::float_columns(&s.today, &names).unwrap();
+    let in_default = matrix::bool_column(&s.today, "in_default").unwrap();
+    let scored = score::score(&shipped(), &s.today).unwrap();
+    let got = matrix::float_columns(&scored, &["pd", "score"]).unwrap();
+    let mut checked = 0;
+    for i in 0..s.today.height() {
+        if in_default[i].unwrap() {
+            continue;
+        }
+        let mut z = coef[0].unwrap();
+        let mut total = points[0].unwrap();
+        for (k, name) in names.iter().enumerate() {
+            let v = values[k][i];
+            let row = (1..table.height()).find(|&r| {
+                feature[r].as_deref() == Some(*name)
+                    && match v {
+                        None => bin[r].as_deref() == Some("missing"),
+                        Some(v) => {
+                            bin[r].as_deref() != Some("missing")
+                                && lower[r].is_none_or(|l| v > l)
+                                && upper[r].is_none_or(|u| v <= u)
+                        }
+                    }
+            });
+            if let Some(r) = row {
+                z += coef[r].unwrap() * woe[r].unwrap();
+                total += points[r].unwrap();
+            }
+        }
+        let pd = 1.0 / (1.0 + (-z).exp());
+        assert!((pd - got[0][i].unwrap()).abs() <= 5e-7 + 1e-12, "row {i}");
+        assert_eq!(total.round(), got[1][i].unwrap(), "row {i}");
+        checked += 1;
+    }
+    assert!(checked > 200, "{checked}");
 }

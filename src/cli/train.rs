@@ -121,6 +121,27 @@ pub fn summary(card: &Scorecard) -> String {
         Some(m) => line("hold-out", m),
         None => out += "hold-out  (no labelled snapshot in the hold-out months)\n",
     }
+    let singles = &card.validation.single_feature_holdout_auc;
+    if !singles.is_empty() {
+        out += "best single features on the hold-out (AUC):";
+        for s in singles.iter().take(3) {
+            out += &format!(" {} {:.3};", s.feature, s.auc);
+        }
+        out.pop();
+        out.push('\n');
+    }
+    if let Some(h) = &card.validation.holdout {
+        out += "hold-out calibration (10 bins by pd): rows, mean pd, observed bad rate\n";
+        for (i, b) in h.calibration.iter().enumerate() {
+            out += &format!(
+                "  {:>2} {:>8} {:>8.4} {:>8.4}\n",
+                i + 1,
+                b.count,
+                b.mean_pd,
+                b.bad_rate
+            );
+        }
+    }
     out += &format!("\nfeatures in the model ({}):\n", card.features.len());
     for f in &card.features {
         out += &format!(

@@ -364,4 +364,67 @@ mod tests {
         // Against the data, monotone ascending means one bin.
         assert_eq!(forced.bins.len(), 1);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// On any data: bad rates monotone in the chosen direction, every
+        /// value bin at least min_share of the present rows (or the only
+        /// bin), no row lost, bins ordered, and every value placed in the
+        /// bin that counted it.
+        #[test]
+        fn binning_invariants_hold_on_random_data(
+            rows in proptest::collection::vec(
+                (proptest::option::weighted(0.9, 0i32..50), 0u8..100, 0u8..100),
+                1..400,
+            ),
+            min_share in 0.0f64..0.2,
+            fixed in proptest::option::of(proptest::bool::ANY),
+        ) {
+            // A bad chance that rises with the value, plus noise.
+            let values: Vec<Option<f64>> = rows.iter().map(|r| r.0.map(f64::from)).collect();
+            let bad: Vec<bool> = rows
+                .iter()
+                .map(|r| u32::from(r.1) < 10 + r.0.unwrap_or(25) as u32 + u32::from(r.2) / 4)
+                .collect();
+            let params = BinningParams {
+                max_prebins: 20,
+                min_bin_share: min_share,
+                direction: fixed.map(|a| if a { Direction::Ascending } else { Direction::Descending }),
+            };
+            let b = bin_feature(&values, &bad, &params);
+            let rates: Vec<f64> = b.bins.iter().map(|x| x.counts.bad_rate()).collect();
+            let monotone = match b.direction {
+                Direction::Ascending => rates.windows(2).all(|w| w[0] <= w[1]),
+                Direction::Descending => rates.windows(2).all(|w| w[0] >= w[1]),
+            };
+            proptest::prop_assert!(monotone, "{:?}", b);
+            if let Some(d) = params.direction {
+                proptest::prop_assert_eq!(b.direction, d);
+            }
+            let present = values.iter().filter(|v| v.is_some()).count() as u64;
+            let min = (min_share * present as f64).ceil() as u64;
+            if b.bins.len() > 1 {
+                for bin in &b.bins {
+                    proptest::prop_assert!(bin.counts.total() >= min, "{:?}", b);
+                }
+            }
+            proptest::prop_assert_eq!(b.totals().total(), values.len() as u64);
+            let uppers: Vec<f64> = b.bins.iter().filter_map(|x| x.upper).collect();
+            proptest::prop_assert!(uppers.windows(2).all(|w| w[0] < w[1]));
+            proptest::prop_assert!(b.bins.last().unwrap().upper.is_none());
+            let mut recount = vec![Counts::default(); b.bins.len()];
+            let mut missing = Counts::default();
+            for (v, y) in values.iter().zip(&bad) {
+                let c = match b.bin_of(*v) {
+                    Some(i) => &mut recount[i],
+                    None => &mut missing,
+                };
+                if *y { c.bads += 1 } else { c.goods += 1 }
+            }
+            let counted: Vec<Counts> = b.bins.iter().map(|x| x.counts).collect();
+            proptest::prop_assert_eq!(recount, counted);
+            proptest::prop_assert_eq!(b.missing.unwrap_or_default(), missing);
+        }
+    }
 }

@@ -194,6 +194,16 @@ pub struct Validation {
     pub train: Metrics,
     /// `None` when the hold-out months hold no labelled snapshot.
     pub holdout: Option<Metrics>,
+    /// Hold-out AUC of each candidate feature alone (ranked by its WoE
+    /// from the training part), best first: the bar the model must clear.
+    pub single_feature_holdout_auc: Vec<FeatureAuc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureAuc {
+    pub feature: String,
+    pub auc: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -307,8 +317,10 @@ impl Scorecard {
     /// The scorecard as a table, one row per feature and bin (missing bin
     /// last): feature, bin (`(lower, upper]`, or `missing`), lower, upper,
     /// goods, bads, bad_rate, woe, points; then iv and coefficient of the
-    /// feature. A first row `base_points` holds the points every score
-    /// starts from.
+    /// feature. A first row `(base)` holds the points every score starts
+    /// from and, as its coefficient, the intercept: pd = 1 / (1 + exp(-(intercept
+    /// + sum of coefficient x woe))) and score = sum of points, from this
+    /// table alone.
     pub fn table(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
         use polars::prelude::*;
         let mut feature = vec!["(base)".to_string()];
@@ -320,7 +332,7 @@ impl Scorecard {
         let mut woe: Vec<Option<f64>> = vec![None];
         let mut points = vec![self.base_points];
         let mut iv: Vec<Option<f64>> = vec![None];
-        let mut coefficient: Vec<Option<f64>> = vec![None];
+        let mut coefficient: Vec<Option<f64>> = vec![Some(self.intercept)];
         let fmt = |v: Option<f64>, inf: &str| v.map_or(inf.to_string(), |v| format!("{v}"));
         for f in &self.features {
             let mut low: Option<f64> = None;

@@ -23,8 +23,8 @@ use super::fit::{fit_logistic, FitError, LogisticFit};
 use super::matrix;
 use super::metrics;
 use super::scorecard::{
-    feature_card, Exclusion, FeatureCard, Metrics, Scorecard, Training, Validation, FORMAT,
-    FORMAT_VERSION,
+    feature_card, Exclusion, FeatureAuc, FeatureCard, Metrics, Scorecard, Training, Validation,
+    FORMAT, FORMAT_VERSION,
 };
 use crate::config::{DirectionSetting, TrainConfig};
 use crate::dates;
@@ -140,6 +140,8 @@ fn labelled(snapshots: &DataFrame) -> PolarsResult<Labelled> {
 /// with their cards (coefficients set), the fit, and what was left out.
 struct Built {
     cards: Vec<FeatureCard>,
+    /// Every candidate's card (coefficient 0), in [`FEATURES`] order.
+    candidates: Vec<FeatureCard>,
     fit: LogisticFit,
     excluded: Vec<Exclusion>,
 }
@@ -218,13 +220,13 @@ fn build(
         }
     }
     candidates.sort_by(|a, b| binned[*b].1.total_cmp(&binned[*a].1).then(a.cmp(b)));
-    let cards: Vec<FeatureCard> = (0..FEATURES.len())
+    let all_cards: Vec<FeatureCard> = (0..FEATURES.len())
         .map(|f| feature_card(FEATURES[f], &binned[f].0, 0.0, &scaling))
         .collect();
     let woe_of = |f: usize, sample: &[usize]| -> Vec<f64> {
         sample
             .iter()
-            .map(|&r| cards[f].place(data.columns[f][r]).woe)
+            .map(|&r| all_cards[f].place(data.columns[f][r]).woe)
             .collect()
     };
 
@@ -291,6 +293,7 @@ fn build(
                     .collect();
                 return Ok(Built {
                     cards,
+                    candidates: all_cards,
                     fit,
                     excluded,
                 });
@@ -360,10 +363,27 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
     let on_train = build(&data, &train_rows, config, "training")?;
     let train_bad: Vec<bool> = train_rows.iter().map(|&r| data.bad[r]).collect();
     let train_metrics = measure(&on_train.predict(&data, &train_rows), &train_bad);
-    let holdout_metrics = (!holdout.is_empty()).then(|| {
-        let bad: Vec<bool> = holdout.iter().map(|&r| data.bad[r]).collect();
-        measure(&on_train.predict(&data, &holdout), &bad)
-    });
+    let holdout_bad: Vec<bool> = holdout.iter().map(|&r| data.bad[r]).collect();
+    let holdout_metrics =
+        (!holdout.is_empty()).then(|| measure(&on_train.predict(&data, &holdout), &holdout_bad));
+    // Each candidate alone, ranked by its own (training-part) WoE: what the
+    // model has to beat.
+    let mut single_feature_holdout_auc: Vec<FeatureAuc> = on_train
+        .candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(f, card)| {
+            let risk: Vec<f64> = holdout
+                .iter()
+                .map(|&r| -card.place(data.columns[f][r]).woe)
+                .collect();
+            metrics::auc(&risk, &holdout_bad).map(|auc| FeatureAuc {
+                feature: card.name.clone(),
+                auc,
+            })
+        })
+        .collect();
+    single_feature_holdout_auc.sort_by(|a, b| b.auc.total_cmp(&a.auc));
 
     let shipped = build(&data, &all, config, "labelled")?;
     let mut days = data.days.clone();
@@ -406,6 +426,7 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
         validation: Validation {
             train: train_metrics,
             holdout: holdout_metrics,
+            single_feature_holdout_auc,
         },
         settings: config.clone(),
     };
