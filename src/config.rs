@@ -314,4 +314,28 @@ mod tests {
         let c: Config = toml::from_str("[input]\ndelimiter = ';;'\n").unwrap();
         assert!(c.check().unwrap_err().contains("one ASCII character"));
     }
+
+    #[test]
+    fn train_section_parses_and_is_checked() {
+        // The example in docs/config.md.
+        let c: Config = toml::from_str(
+            "[train]\nholdout_months = 6\nmin_iv = 0.05\n\
+             directions = { order_amount_log_ratio = \"descending\", tenure_days = \"data\" }\n\
+             [train.bands]\na = 0.01\nb = 0.03\nc = 0.08\nd = 0.25\n",
+        )
+        .unwrap();
+        c.check().unwrap();
+        assert_eq!(c.train.holdout_months, 6);
+        assert_eq!(c.train.bands.band(0.02), "B");
+        assert_eq!(c.train.scaling.base_score, 600.0);
+        assert_eq!(
+            c.train.directions.get("tenure_days"),
+            Some(&DirectionSetting::Data)
+        );
+        let c: Config = toml::from_str("[train.bands]\na = 0.3\n").unwrap();
+        assert!(c.check().unwrap_err().contains("train.bands"));
+        let c: Config = toml::from_str("[train.directions]\ntenure = \"data\"\n").unwrap();
+        assert!(c.check().unwrap_err().contains("not a feature"));
+        assert!(toml::from_str::<Config>("[train]\nmin_ivv = 1\n").is_err());
+    }
 }
