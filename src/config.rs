@@ -9,6 +9,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::actions::escalation::EscalationConfig;
+pub use crate::actions::forecast::ForecastConfig;
+pub use crate::actions::limits::LimitsConfig;
 use crate::error::Error;
 use crate::model::scorecard::{Bands, Scaling};
 use crate::schema::TABLES;
@@ -21,6 +24,12 @@ pub struct Config {
     pub input: InputConfig,
     /// How `earlywarn train` builds the scorecard (`[train]`).
     pub train: TrainConfig,
+    /// The collection ladder (`[escalation]`).
+    pub escalation: EscalationConfig,
+    /// Credit-limit rules (`[limits]`).
+    pub limits: LimitsConfig,
+    /// The cash forecast (`[forecast]`).
+    pub forecast: ForecastConfig,
 }
 
 /// `[train]`: snapshots, binning, selection, fit, scaling and bands.
@@ -187,6 +196,13 @@ impl Config {
             ));
         }
         self.check_train()?;
+        self.escalation
+            .check()
+            .map_err(|e| format!("escalation: {e}"))?;
+        self.limits.check().map_err(|e| format!("limits: {e}"))?;
+        self.forecast
+            .check()
+            .map_err(|e| format!("forecast: {e}"))?;
         for (table, mapping) in &input.tables {
             let Some(spec) = TABLES.iter().find(|t| t.name == table) else {
                 let known: Vec<_> = TABLES.iter().map(|t| t.name).collect();

@@ -6,6 +6,7 @@
 //! books in the input shape. Column names live in [`schema`], settings in
 //! [`config`], exit-code errors in [`error`].
 
+pub mod actions;
 pub mod config;
 pub mod dates;
 pub mod error;
@@ -14,5 +15,6 @@ pub mod features;
 pub mod generate;
 pub mod ingest;
 pub mod model;
+pub mod nightly;
 pub mod output;
 pub mod schema;

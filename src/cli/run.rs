@@ -1,10 +1,28 @@
 //! `earlywarn run`: the nightly job.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::Context;
+use earlywarn::config::Config;
+use earlywarn::ingest::{self, InputFile};
+use earlywarn::model::{artifact, Scorecard};
+use earlywarn::nightly::{self, columns, Nightly, Summary};
+use earlywarn::output::folder::{RunFolder, WrittenFile};
+use earlywarn::output::{self, rejects_frame};
+use earlywarn::{dates, features};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
+/// The nightly job: validate the book, compute every customer's warning
+/// signs as of a day, score them with the model, and write the scores, the
+/// collection queue, credit-limit recommendations, the 13-week cash
+/// forecast, KPIs, rejects and a manifest into the output folder, which is
+/// replaced as a whole only when everything succeeded.
+///
+/// Example: earlywarn run --input data-samples --out out --as-of 2026-10-31
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// Input folder, one file or Parquet folder per table.
     #[arg(long, default_value = "data-samples")]
@@ -13,8 +31,8 @@ pub struct Args {
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// Score as of this day (YYYY-MM-DD); default: the last day found in the data.
-    #[arg(long)]
-    pub as_of: Option<String>,
+    #[arg(long, value_parser = dates::parse_iso)]
+    pub as_of: Option<chrono::NaiveDate>,
     /// Model artifact.
     #[arg(long, default_value = "models/default.json")]
     pub model: PathBuf,
@@ -23,6 +41,185 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    bail!("`run` is not built yet: scoring lands with the model and nightly-run issues (#4, #5); use `earlywarn validate` meanwhile")
+#[derive(Serialize)]
+struct Manifest<'a> {
+    run_id: String,
+    as_of: chrono::NaiveDate,
+    earlywarn_version: &'static str,
+    input: InputManifest,
+    model: ModelManifest<'a>,
+    config: &'a Config,
+    summary: &'a Summary,
+    outputs: &'a [WrittenFile],
+    /// Wall time per stage: the only part of the folder that changes
+    /// between two runs of the same input, model and config.
+    timings_ms: Vec<Timing>,
+}
+
+#[derive(Serialize)]
+struct InputManifest {
+    folder: String,
+    files: Vec<InputFile>,
+    tables: Vec<TableCounts>,
+    rejected_rows: usize,
+}
+
+#[derive(Serialize)]
+struct TableCounts {
+    table: &'static str,
+    read: usize,
+    accepted: usize,
+    rejected: usize,
+}
+
+#[derive(Serialize)]
+struct ModelManifest<'a> {
+    path: String,
+    version: String,
+    content_hash: &'a str,
+    bad_event: features::LabelParams,
+}
+
+#[derive(Serialize)]
+struct Timing {
+    stage: &'static str,
+    ms: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let config = Config::load_or_default(args.config.as_deref())?;
+    let card = artifact::load(&args.model)?;
+    let (book, report) = ingest::read_book(&args.input, &config)?;
+    report.check_reject_share(config.input.max_reject_share)?;
+    let as_of = match args.as_of {
+        Some(d) => d,
+        None => report.last_day().context("the input has no dated rows")?,
+    };
+    let read_ms = started.elapsed().as_millis() as u64;
+    let previous = output::previous_scores(&args.out);
+    let mut result = nightly::nightly(&book, as_of, &card, &config, previous.as_ref())?;
+
+    let write_started = Instant::now();
+    let mut folder = RunFolder::create(&args.out)?;
+    write_outputs(&mut folder, &mut result, &report)?;
+    let files = report.input_files(&args.input)?;
+    let mut timings = vec![Timing {
+        stage: "read",
+        ms: read_ms,
+    }];
+    timings.extend(
+        result
+            .timings_ms
+            .iter()
+            .map(|(stage, ms)| Timing { stage, ms: *ms }),
+    );
+    timings.push(Timing {
+        stage: "write",
+        ms: write_started.elapsed().as_millis() as u64,
+    });
+    timings.push(Timing {
+        stage: "total",
+        ms: started.elapsed().as_millis() as u64,
+    });
+    let manifest = Manifest {
+        run_id: run_id(as_of, &files, &card, &config),
+        as_of,
+        earlywarn_version: env!("CARGO_PKG_VERSION"),
+        input: InputManifest {
+            folder: args.input.display().to_string(),
+            files,
+            tables: report
+                .tables
+                .iter()
+                .map(|t| TableCounts {
+                    table: t.table,
+                    read: t.read,
+                    accepted: t.accepted,
+                    rejected: t.rejected,
+                })
+                .collect(),
+            rejected_rows: report.rejects.len(),
+        },
+        model: ModelManifest {
+            path: args.model.display().to_string(),
+            version: card.version(),
+            content_hash: &card.content_hash,
+            bad_event: card.bad_event,
+        },
+        config: &config,
+        summary: &result.summary,
+        outputs: folder.written(),
+        timings_ms: timings,
+    };
+    let mut text = serde_json::to_string_pretty(&manifest)?;
+    text.push('\n');
+    folder.write_text("run.json", &text)?;
+    folder.commit()?;
+    println!("{}", closing_line(&result.summary, as_of, started));
+    Ok(())
+}
+
+/// Every data file, in a fixed order (run.json comes last, from the caller).
+fn write_outputs(
+    folder: &mut RunFolder,
+    result: &mut Nightly,
+    report: &ingest::IngestReport,
+) -> anyhow::Result<()> {
+    use columns::{NAME, REASON, REASONS};
+    use earlywarn::model::score::{REASON_1, REASON_2, REASON_3};
+    let mut scores_csv =
+        output::neutralise_formulas(&result.scores, &[NAME, REASON_1, REASON_2, REASON_3])?;
+    folder.write_csv("scores.csv", &mut scores_csv)?;
+    folder.write_parquet("scores.parquet", &mut result.scores)?;
+    let mut escalations = output::neutralise_formulas(&result.escalations, &[NAME, REASONS])?;
+    folder.write_csv("escalations.csv", &mut escalations)?;
+    let mut limits = output::neutralise_formulas(&result.credit_limits, &[REASON])?;
+    folder.write_csv("credit_limits.csv", &mut limits)?;
+    folder.write_csv("cash_forecast.csv", &mut result.cash_forecast)?;
+    let mut kpis = serde_json::to_string_pretty(&result.kpis)?;
+    kpis.push('\n');
+    folder.write_text("kpis.json", &kpis)?;
+    folder.write_csv("rejects.csv", &mut rejects_frame(&report.rejects))?;
+    Ok(())
+}
+
+/// A stable id: the same day, input files, model and config give the same id.
+fn run_id(
+    as_of: chrono::NaiveDate,
+    files: &[InputFile],
+    card: &Scorecard,
+    config: &Config,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(as_of.to_string());
+    for f in files {
+        h.update(format!("{} {} {}\n", f.table, f.path, f.sha256));
+    }
+    h.update(&card.content_hash);
+    h.update(serde_json::to_string(config).unwrap_or_default());
+    format!("{:x}", h.finalize())[..16].to_string()
+}
+
+fn closing_line(s: &Summary, as_of: chrono::NaiveDate, started: Instant) -> String {
+    let actions: Vec<String> = s
+        .escalations
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(a, n)| format!("{a} {n}"))
+        .collect();
+    let limits: Vec<String> = s
+        .limit_decisions
+        .iter()
+        .map(|(d, n)| format!("{d} {n}"))
+        .collect();
+    format!(
+        "as of {as_of}: {} accounts scored ({} in default); escalations: {}; limits: {}; 13-week collections expected {}; {:.1} s",
+        s.accounts_scored,
+        s.in_default,
+        if actions.is_empty() { "none".to_string() } else { actions.join(", ") },
+        limits.join(", "),
+        earlywarn::model::reasons::money(s.forecast_13_weeks),
+        started.elapsed().as_secs_f64()
+    )
 }

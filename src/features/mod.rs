@@ -156,7 +156,7 @@ pub fn as_of_lazy(book: &Book, on: NaiveDate, bad_dpd: i64) -> LazyFrame {
 /// (days past due while open, else null), `__written_off` (by `d`).
 /// Payments made by `d` are summed only for invoices still open on `d`: the
 /// others' open amount is 0 whatever they were paid.
-fn invoice_state(book: &Book, d: i32) -> LazyFrame {
+pub(crate) fn invoice_state(book: &Book, d: i32) -> LazyFrame {
     let settled_by_d = day(s::SETTLED_DATE).lt_eq(lit(d));
     let base = book
         .invoices

@@ -13,6 +13,8 @@
 mod parse;
 mod source;
 
+pub use source::file_sha256;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -115,7 +117,7 @@ pub struct IngestReport {
 }
 
 /// One file read, for manifests and fingerprints.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InputFile {
     pub table: &'static str,
     /// Relative to the input folder, `/`-separated.

@@ -5,7 +5,8 @@
 //! [`CUSTOMER_ID`], [`PD`], [`SCORE`], [`RISK_BAND`], [`REASON_1`]..[`REASON_3`].
 //! pd is the model's P(bad) rounded to 6 decimals; score the points (whole
 //! points, higher is safer); reasons are the features costing the most
-//! points against their own best bin, largest loss first, ties by the
+//! points against the best bin open to them (the best value bin when the
+//! value is known, the best of all bins when missing), largest loss first, ties by the
 //! card's feature order, empty where fewer than three cost anything.
 //! Accounts already in default get pd 1, band `E`, the card's lowest score,
 //! and a first reason naming their days past due (or the write-off).
@@ -48,8 +49,10 @@ pub fn score_one(
         let placed = feature.place(*value);
         z += feature.coefficient * placed.woe;
         points += placed.points;
-        let lost = feature.best_points() - placed.points;
-        if lost > 1e-9 {
+        let lost = feature.best_points_for(*value) - placed.points;
+        // In default, the first reason already names the days past due.
+        let repeated = in_default && feature.name == MAX_DAYS_PAST_DUE;
+        if lost > 1e-9 && !repeated {
             losses.push((lost, i));
         }
     }

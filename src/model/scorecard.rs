@@ -254,6 +254,20 @@ impl FeatureCard {
         )
     }
 
+    /// The most points a customer with `value` could have had: over the
+    /// value bins when the value is known (missing history is not a goal
+    /// to point a customer at), over every bin when it is missing.
+    pub fn best_points_for(&self, value: Option<f64>) -> f64 {
+        if value.is_some_and(|v| !v.is_nan()) {
+            self.bins
+                .iter()
+                .map(|b| b.points)
+                .fold(f64::NEG_INFINITY, f64::max)
+        } else {
+            self.best_points()
+        }
+    }
+
     /// The most points any bin of this feature gives.
     pub fn best_points(&self) -> f64 {
         self.bins

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
+pub mod folder;
+
 use crate::ingest::Reject;
 use crate::schema::{REJECT_RAW, REJECT_REASON, REJECT_ROW, REJECT_TABLE};
 
@@ -127,4 +129,50 @@ pub fn rejects_frame(rejects: &[Reject]) -> DataFrame {
 /// Writes `rejects.csv` (header only when there are none).
 pub fn write_rejects(rejects: &[Reject], path: &Path) -> Result<()> {
     write_csv(&mut rejects_frame(rejects), path)
+}
+
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab
+/// or carriage return first) gets a leading `'`, so a customer name like
+/// `=HYPERLINK(...)` reaches Excel as text. Applied to free-text columns of
+/// CSV outputs (names, reasons), never to ids.
+pub fn neutralise_formulas(df: &DataFrame, columns: &[&str]) -> PolarsResult<DataFrame> {
+    let exprs: Vec<Expr> = columns
+        .iter()
+        .map(|c| {
+            let risky = ["=", "+", "-", "@", "\t", "\r"]
+                .iter()
+                .map(|p| col(*c).str().starts_with(lit(*p)))
+                .reduce(|a, b| a.or(b))
+                .expect("prefixes")
+                .fill_null(lit(false));
+            when(risky)
+                .then(concat_str([lit("'"), col(*c)], "", false))
+                .otherwise(col(*c))
+                .alias(*c)
+        })
+        .collect();
+    df.clone().lazy().with_columns(exprs).collect()
+}
+
+/// The scores of the previous run in `out`, if there is one that can be
+/// read (`scores.parquet` with customer_id, score, risk_band). The one read
+/// of an output folder: it feeds the score change column.
+pub fn previous_scores(out: &Path) -> Option<DataFrame> {
+    let path = out.join("scores.parquet");
+    if !path.is_file() {
+        return None;
+    }
+    let path_str = path.to_string_lossy().into_owned();
+    let read = LazyFrame::scan_parquet(PlRefPath::new(path_str.as_str()), Default::default())
+        .and_then(|lf| {
+            lf.select([col("customer_id"), col("score"), col("risk_band")])
+                .collect()
+        });
+    match read {
+        Ok(df) => Some(df),
+        Err(e) => {
+            tracing::warn!("previous scores in {} not used: {e}", path.display());
+            None
+        }
+    }
 }

@@ -1,0 +1,268 @@
+//! What to do about each account today: the collection queue
+//! ([`escalation`]), credit-limit recommendations ([`limits`]), the 13-week
+//! cash forecast ([`forecast`]) and receivables KPIs ([`kpis`]).
+//!
+//! The decisions are plain functions of an [`Account`] (facts about one
+//! customer on the as-of day) and the config, so each rule is unit-tested
+//! on hand-made accounts; [`accounts`] gathers those facts from the book,
+//! the features and the scores.
+
+pub mod escalation;
+pub mod forecast;
+pub mod kpis;
+pub mod limits;
+
+use polars::prelude::*;
+
+use crate::exprs::day;
+use crate::features::names as f;
+use crate::ingest::Book;
+use crate::model::{matrix, score};
+use crate::schema as s;
+
+/// Facts about one customer on the as-of day. Money in cents.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Account {
+    pub customer_id: String,
+    pub name: String,
+    pub credit_limit_cents: i64,
+    /// Any invoice issued on or before the day (else no score).
+    pub active: bool,
+    pub pd: f64,
+    pub band: String,
+    pub in_default: bool,
+    /// The model's reasons, non-empty ones only.
+    pub reasons: Vec<String>,
+    pub open_cents: i64,
+    /// Overdue, disputed or not.
+    pub overdue_cents: i64,
+    pub max_days_past_due: i64,
+    pub utilization: f64,
+    /// Overdue invoices not in dispute: count, cents, largest days past due.
+    pub dunning_count: i64,
+    pub dunning_cents: i64,
+    pub dunning_max_dpd: i64,
+    /// Overdue invoices in dispute: count, cents, largest days past due.
+    pub disputed_count: i64,
+    pub disputed_cents: i64,
+    pub disputed_max_dpd: i64,
+    /// Open invoices due within the pre-due window (due day in [D, D + n]).
+    pub due_soon_count: i64,
+    pub due_soon_cents: i64,
+    /// Day (days since 1970) of the latest granted payment plan within the
+    /// plan window, if any.
+    pub plan_day: Option<i32>,
+    /// A non-disputed overdue invoice was issued after that plan.
+    pub overdue_after_plan: bool,
+    /// Days since the last payment received (None: never).
+    pub days_since_payment: Option<i64>,
+    /// Days since the last late settlement (None: never late).
+    pub days_since_late_payment: Option<i64>,
+    pub insolvency_filed: bool,
+}
+
+/// Windows the account facts depend on (from the escalation config).
+#[derive(Debug, Clone, Copy)]
+pub struct FactWindows {
+    pub pre_due_days: i32,
+    pub plan_hold_days: i32,
+}
+
+/// One [`Account`] per row of `customers`, in customer id order. `features`
+/// and `scores` are those of day `d` (active customers only).
+pub fn accounts(
+    book: &Book,
+    d: i32,
+    features: &DataFrame,
+    scores: &DataFrame,
+    windows: FactWindows,
+) -> PolarsResult<Vec<Account>> {
+    let state = crate::features::invoice_state(book, d);
+    let open = col("__open").gt(lit(0));
+    let overdue = open.clone().and(col("__dpd").gt(lit(0)));
+    let dunning = overdue
+        .clone()
+        .and(col("__disputed").fill_null(lit(false)).not());
+    let disputed = overdue.and(col("__disputed").fill_null(lit(false)));
+    let due_soon = open
+        .and(col("__due").gt_eq(lit(d)))
+        .and(col("__due").lt_eq(lit(d + windows.pre_due_days)));
+    let masked = |x: Expr, cond: Expr| when(cond).then(x).otherwise(lit(NULL));
+    let count = |cond: Expr| cond.cast(DataType::Int64).sum();
+
+    let plans = book
+        .credit_requests
+        .clone()
+        .lazy()
+        .filter(
+            col(s::KIND)
+                .eq(lit(s::KIND_PAYMENT_PLAN))
+                .and(col(s::GRANTED).fill_null(lit(false)))
+                .and(crate::exprs::in_window(
+                    s::REQUEST_DATE,
+                    d,
+                    windows.plan_hold_days,
+                )),
+        )
+        .group_by([col(s::CUSTOMER_ID)])
+        .agg([day(s::REQUEST_DATE).max().alias("__plan_day")]);
+    let state = state.join(
+        plans,
+        [col(s::CUSTOMER_ID)],
+        [col(s::CUSTOMER_ID)],
+        JoinArgs::new(JoinType::Left),
+    );
+    let per_customer = state.group_by([col(s::CUSTOMER_ID)]).agg([
+        count(dunning.clone()).alias("__dun_n"),
+        masked(col("__open"), dunning.clone())
+            .sum()
+            .alias("__dun_c"),
+        masked(col("__dpd"), dunning.clone())
+            .max()
+            .alias("__dun_dpd"),
+        count(disputed.clone()).alias("__dis_n"),
+        masked(col("__open"), disputed.clone())
+            .sum()
+            .alias("__dis_c"),
+        masked(col("__dpd"), disputed).max().alias("__dis_dpd"),
+        count(due_soon.clone()).alias("__soon_n"),
+        masked(col("__open"), due_soon).sum().alias("__soon_c"),
+        col("__plan_day").first().alias("__plan_day"),
+        dunning
+            .and(col("__issue").gt(col("__plan_day")))
+            .fill_null(lit(false))
+            .any(true)
+            .alias("__after_plan"),
+    ]);
+    let last_payment = book
+        .payments
+        .clone()
+        .lazy()
+        .filter(day(s::PAYMENT_DATE).lt_eq(lit(d)))
+        .join(
+            book.invoices
+                .clone()
+                .lazy()
+                .select([col(s::INVOICE_KEY), col(s::CUSTOMER_ID).alias("__payer")]),
+            [col(s::INVOICE_KEY)],
+            [col(s::INVOICE_KEY)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("__payer")])
+        .agg([day(s::PAYMENT_DATE).max().alias("__last_paid")]);
+
+    let frame = book
+        .customers
+        .clone()
+        .lazy()
+        .select([
+            col(s::CUSTOMER_ID),
+            col(s::NAME).cast(DataType::String),
+            col(s::CREDIT_LIMIT),
+        ])
+        .join(
+            features.clone().lazy().select([
+                col(f::CUSTOMER_ID),
+                col(f::OPEN_BALANCE),
+                col(f::OVERDUE_BALANCE),
+                col(f::MAX_DAYS_PAST_DUE),
+                col(f::UTILIZATION),
+                col(f::DAYS_SINCE_LATE_PAYMENT),
+                col(f::INSOLVENCY_FILED),
+                col(f::IN_DEFAULT),
+            ]),
+            [col(s::CUSTOMER_ID)],
+            [col(f::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            scores.clone().lazy(),
+            [col(s::CUSTOMER_ID)],
+            [col(f::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            per_customer,
+            [col(s::CUSTOMER_ID)],
+            [col(s::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            last_payment,
+            [col(s::CUSTOMER_ID)],
+            [col("__payer")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort([s::CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()?;
+
+    let ids = matrix::str_column(&frame, s::CUSTOMER_ID)?;
+    let names = matrix::str_column(&frame, s::NAME)?;
+    let bands = matrix::str_column(&frame, score::RISK_BAND)?;
+    let reasons: Vec<Vec<Option<String>>> = [score::REASON_1, score::REASON_2, score::REASON_3]
+        .iter()
+        .map(|r| matrix::str_column(&frame, r))
+        .collect::<PolarsResult<_>>()?;
+    let in_default = matrix::bool_column(&frame, f::IN_DEFAULT)?;
+    let num = matrix::float_columns(
+        &frame,
+        &[
+            s::CREDIT_LIMIT,
+            score::PD,
+            f::OPEN_BALANCE,
+            f::OVERDUE_BALANCE,
+            f::MAX_DAYS_PAST_DUE,
+            f::UTILIZATION,
+            "__dun_n",
+            "__dun_c",
+            "__dun_dpd",
+            "__dis_n",
+            "__dis_c",
+            "__dis_dpd",
+            "__soon_n",
+            "__soon_c",
+            "__plan_day",
+            "__last_paid",
+            f::DAYS_SINCE_LATE_PAYMENT,
+            f::INSOLVENCY_FILED,
+        ],
+    )?;
+    let after_plan = matrix::bool_column(&frame, "__after_plan")?;
+    let cents = |v: Option<f64>| (v.unwrap_or(0.0) * 100.0).round() as i64;
+    let int = |v: Option<f64>| v.unwrap_or(0.0) as i64;
+    Ok((0..frame.height())
+        .map(|i| {
+            let v = |k: usize| num[k][i];
+            Account {
+                customer_id: ids[i].clone().unwrap_or_default(),
+                name: names[i].clone().unwrap_or_default(),
+                credit_limit_cents: cents(v(0)),
+                active: v(1).is_some(),
+                pd: v(1).unwrap_or(0.0),
+                band: bands[i].clone().unwrap_or_default(),
+                in_default: in_default[i].unwrap_or(false),
+                reasons: reasons
+                    .iter()
+                    .filter_map(|r| r[i].clone().filter(|s| !s.is_empty()))
+                    .collect(),
+                open_cents: cents(v(2)),
+                overdue_cents: cents(v(3)),
+                max_days_past_due: int(v(4)),
+                utilization: v(5).unwrap_or(0.0),
+                dunning_count: int(v(6)),
+                dunning_cents: int(v(7)),
+                dunning_max_dpd: int(v(8)),
+                disputed_count: int(v(9)),
+                disputed_cents: int(v(10)),
+                disputed_max_dpd: int(v(11)),
+                due_soon_count: int(v(12)),
+                due_soon_cents: int(v(13)),
+                plan_day: v(14).map(|x| x as i32),
+                overdue_after_plan: after_plan[i].unwrap_or(false),
+                days_since_payment: v(15).map(|p| i64::from(d) - p as i64),
+                days_since_late_payment: v(16).map(|x| x as i64),
+                insolvency_filed: v(17).unwrap_or(0.0) > 0.0,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,433 @@
+//! The nightly job's computation: a book, a day and a model in; the frames
+//! of every output out (writing is the caller's, through `output`).
+//!
+//! Contract: the same book, day, model, config and previous scores give
+//! the same frames, value for value, whatever the thread count. Nothing
+//! dated after the day is used (features, invoice state and KPIs all cut
+//! at the day).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::actions::escalation::{self, Escalation};
+use crate::actions::forecast::{self, OpenInvoice, Week};
+use crate::actions::kpis::{self, Kpis};
+use crate::actions::limits::{self, LimitDecision};
+use crate::actions::{self, Account, FactWindows};
+use crate::config::Config;
+use crate::dates;
+use crate::features::{self, names as f};
+use crate::ingest::Book;
+use crate::model::score::{self, PD, REASON_1, REASON_2, REASON_3, RISK_BAND, SCORE};
+use crate::model::{matrix, Scorecard};
+use crate::schema as s;
+
+/// Output column names beyond the feature and score ones.
+pub mod columns {
+    pub const NAME: &str = "name";
+    pub const AS_OF: &str = "as_of";
+    pub const MODEL_VERSION: &str = "model_version";
+    pub const PREVIOUS_SCORE: &str = "previous_score";
+    pub const SCORE_CHANGE: &str = "score_change";
+    pub const PREVIOUS_BAND: &str = "previous_band";
+    pub const BAND_CHANGE: &str = "band_change";
+    pub const RANK: &str = "rank";
+    pub const ACTION: &str = "action";
+    pub const PRIORITY: &str = "priority";
+    pub const REASONS: &str = "reasons";
+    pub const DUE_BY: &str = "due_by";
+    pub const CURRENT_LIMIT: &str = "current_limit";
+    pub const RECOMMENDED_LIMIT: &str = "recommended_limit";
+    pub const CHANGE_PCT: &str = "change_pct";
+    pub const DECISION: &str = "decision";
+    pub const REASON: &str = "reason";
+    pub const WEEK: &str = "week";
+    pub const WEEK_START: &str = "week_start";
+    pub const WEEK_END: &str = "week_end";
+    pub const EXPECTED_COLLECTIONS: &str = "expected_collections";
+    pub const P10: &str = "p10";
+    pub const P90: &str = "p90";
+}
+use columns::*;
+
+/// Everything a nightly run produces, before writing.
+pub struct Nightly {
+    pub scores: DataFrame,
+    pub escalations: DataFrame,
+    pub credit_limits: DataFrame,
+    pub cash_forecast: DataFrame,
+    pub kpis: Kpis,
+    pub summary: Summary,
+    /// Milliseconds per stage, in stage order.
+    pub timings_ms: Vec<(&'static str, u64)>,
+}
+
+/// Counts for the manifest and the closing line.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Summary {
+    pub accounts_scored: usize,
+    pub in_default: usize,
+    pub escalations: BTreeMap<&'static str, usize>,
+    pub limit_decisions: BTreeMap<&'static str, usize>,
+    pub forecast_13_weeks: f64,
+}
+
+/// Cents as money; exact to two decimals when printed.
+fn money_of(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+/// Runs every stage after ingest for day `on`.
+pub fn nightly(
+    book: &Book,
+    on: NaiveDate,
+    card: &Scorecard,
+    config: &Config,
+    previous: Option<&DataFrame>,
+) -> Result<Nightly> {
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |stage: &'static str, timings: &mut Vec<(&'static str, u64)>| {
+        timings.push((stage, clock.elapsed().as_millis() as u64));
+        clock = Instant::now();
+    };
+    let d = dates::to_days(on);
+    let features = features::as_of(book, on, card.bad_event.bad_dpd)?;
+    lap("features", &mut timings);
+    let scored = score::score(card, &features)?;
+    let scores = scores_frame(book, on, card, &features, &scored, previous)?;
+    lap("scoring", &mut timings);
+
+    let cfg = &config.escalation;
+    let accounts = actions::accounts(
+        book,
+        d,
+        &features,
+        &scored,
+        FactWindows {
+            pre_due_days: cfg.pre_due_days,
+            plan_hold_days: cfg.plan_hold_days,
+        },
+    )?;
+    let queue = escalation::queue(&accounts, cfg);
+    let decisions: Vec<LimitDecision> = accounts
+        .iter()
+        .map(|a| limits::decide(a, &config.limits))
+        .collect();
+    lap("actions", &mut timings);
+    let weeks = cash_forecast(book, d, &accounts, &config.forecast)?;
+    lap("forecast", &mut timings);
+    let kpis = kpis::kpis(book, on, features.height())?;
+    lap("kpis", &mut timings);
+
+    let mut summary = Summary {
+        accounts_scored: scores.height(),
+        in_default: accounts.iter().filter(|a| a.in_default).count(),
+        escalations: escalation::ACTIONS.iter().map(|a| (*a, 0)).collect(),
+        limit_decisions: BTreeMap::new(),
+        forecast_13_weeks: money_of(weeks.iter().map(|w| w.expected_cents).sum()),
+    };
+    for e in &queue {
+        *summary.escalations.entry(e.action).or_default() += 1;
+    }
+    for l in &decisions {
+        *summary.limit_decisions.entry(l.decision).or_default() += 1;
+    }
+    Ok(Nightly {
+        scores,
+        escalations: escalations_frame(&queue, d)?,
+        credit_limits: limits_frame(&decisions, &accounts)?,
+        cash_forecast: forecast_frame(&weeks)?,
+        kpis,
+        summary,
+        timings_ms: timings,
+    })
+}
+
+/// `scores`: contract columns, then in_default and the change against the
+/// previous run (null where the customer was not in it).
+fn scores_frame(
+    book: &Book,
+    on: NaiveDate,
+    card: &Scorecard,
+    features: &DataFrame,
+    scored: &DataFrame,
+    previous: Option<&DataFrame>,
+) -> PolarsResult<DataFrame> {
+    let names = book.customers.clone().lazy().select([
+        col(s::CUSTOMER_ID),
+        col(s::NAME).cast(DataType::String).alias(NAME),
+    ]);
+    let base = features
+        .clone()
+        .lazy()
+        .select([
+            col(f::CUSTOMER_ID),
+            col(f::OPEN_BALANCE),
+            col(f::OVERDUE_BALANCE),
+            col(f::MAX_DAYS_PAST_DUE),
+            col(f::UTILIZATION),
+            col(f::IN_DEFAULT),
+        ])
+        .join(
+            scored.clone().lazy(),
+            [col(f::CUSTOMER_ID)],
+            [col(f::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            names,
+            [col(f::CUSTOMER_ID)],
+            [col(s::CUSTOMER_ID)],
+            JoinArgs::new(JoinType::Left),
+        );
+    let prev = match previous {
+        Some(p) => p.clone().lazy().select([
+            col(f::CUSTOMER_ID),
+            col(SCORE).cast(DataType::Int64).alias(PREVIOUS_SCORE),
+            col(RISK_BAND).cast(DataType::String).alias(PREVIOUS_BAND),
+        ]),
+        None => DataFrame::new(
+            0,
+            vec![
+                Column::new(f::CUSTOMER_ID.into(), Vec::<String>::new()),
+                Column::new(PREVIOUS_SCORE.into(), Vec::<i64>::new()),
+                Column::new(PREVIOUS_BAND.into(), Vec::<String>::new()),
+            ],
+        )?
+        .lazy(),
+    };
+    let band_change = when(col(PREVIOUS_BAND).is_null())
+        .then(lit(NULL).cast(DataType::String))
+        .when(col(RISK_BAND).gt(col(PREVIOUS_BAND)))
+        .then(lit("worse"))
+        .when(col(RISK_BAND).lt(col(PREVIOUS_BAND)))
+        .then(lit("better"))
+        .otherwise(lit("same"))
+        .alias(BAND_CHANGE);
+    base.join(
+        prev,
+        [col(f::CUSTOMER_ID)],
+        [col(f::CUSTOMER_ID)],
+        JoinArgs::new(JoinType::Left),
+    )
+    .select([
+        col(f::CUSTOMER_ID),
+        col(NAME),
+        lit(dates::to_days(on)).cast(DataType::Date).alias(AS_OF),
+        col(PD),
+        col(SCORE),
+        col(RISK_BAND),
+        col(REASON_1),
+        col(REASON_2),
+        col(REASON_3),
+        round_money(f::OPEN_BALANCE),
+        round_money(f::OVERDUE_BALANCE),
+        col(f::MAX_DAYS_PAST_DUE),
+        col(f::UTILIZATION).round(4, RoundMode::HalfAwayFromZero),
+        lit(card.version()).alias(MODEL_VERSION),
+        col(f::IN_DEFAULT),
+        col(PREVIOUS_SCORE),
+        (col(SCORE) - col(PREVIOUS_SCORE)).alias(SCORE_CHANGE),
+        col(PREVIOUS_BAND),
+        band_change,
+    ])
+    .sort([f::CUSTOMER_ID], SortMultipleOptions::default())
+    .collect()
+}
+
+/// Money to cents precision (sums of cents / 100 can print as 0.100000000002).
+fn round_money(c: &str) -> Expr {
+    col(c).round(2, RoundMode::HalfAwayFromZero)
+}
+
+fn escalations_frame(queue: &[Escalation], d: i32) -> PolarsResult<DataFrame> {
+    let n = queue.len();
+    let strs = |g: fn(&Escalation) -> &str| -> Vec<&str> { queue.iter().map(g).collect() };
+    DataFrame::new(
+        n,
+        vec![
+            Column::new(RANK.into(), (1..=n as u32).collect::<Vec<_>>()),
+            Column::new(f::CUSTOMER_ID.into(), strs(|e| &e.customer_id)),
+            Column::new(NAME.into(), strs(|e| &e.name)),
+            Column::new(ACTION.into(), strs(|e| e.action)),
+            Column::new(
+                PRIORITY.into(),
+                queue
+                    .iter()
+                    .map(|e| money_of(e.priority_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                f::OVERDUE_BALANCE.into(),
+                queue
+                    .iter()
+                    .map(|e| money_of(e.overdue_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                f::MAX_DAYS_PAST_DUE.into(),
+                queue
+                    .iter()
+                    .map(|e| e.max_days_past_due)
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(PD.into(), queue.iter().map(|e| e.pd).collect::<Vec<_>>()),
+            Column::new(RISK_BAND.into(), strs(|e| &e.band)),
+            Column::new(REASONS.into(), strs(|e| &e.reasons)),
+            Column::new(
+                DUE_BY.into(),
+                queue
+                    .iter()
+                    .map(|e| d + e.service_days as i32)
+                    .collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Date)?,
+        ],
+    )
+}
+
+fn limits_frame(decisions: &[LimitDecision], accounts: &[Account]) -> PolarsResult<DataFrame> {
+    let n = decisions.len();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new(
+                f::CUSTOMER_ID.into(),
+                decisions
+                    .iter()
+                    .map(|l| l.customer_id.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                CURRENT_LIMIT.into(),
+                decisions
+                    .iter()
+                    .map(|l| money_of(l.current_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                RECOMMENDED_LIMIT.into(),
+                decisions
+                    .iter()
+                    .map(|l| money_of(l.recommended_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                CHANGE_PCT.into(),
+                decisions.iter().map(|l| l.change_pct).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                DECISION.into(),
+                decisions.iter().map(|l| l.decision).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                REASON.into(),
+                decisions
+                    .iter()
+                    .map(|l| l.reason.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                RISK_BAND.into(),
+                accounts
+                    .iter()
+                    .map(|a| (!a.band.is_empty()).then_some(a.band.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )
+}
+
+fn forecast_frame(weeks: &[Week]) -> PolarsResult<DataFrame> {
+    let n = weeks.len();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new(
+                WEEK_START.into(),
+                weeks.iter().map(|w| w.start).collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Date)?,
+            Column::new(
+                EXPECTED_COLLECTIONS.into(),
+                weeks
+                    .iter()
+                    .map(|w| money_of(w.expected_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                P10.into(),
+                weeks
+                    .iter()
+                    .map(|w| money_of(w.p10_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                P90.into(),
+                weeks
+                    .iter()
+                    .map(|w| money_of(w.p90_cents))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(WEEK.into(), (1..=n as u32).collect::<Vec<_>>()),
+            Column::new(
+                WEEK_END.into(),
+                weeks.iter().map(|w| w.start + 6).collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Date)?,
+        ],
+    )
+}
+
+/// Open invoices on day `d` and each customer's recent days late, fed to
+/// [`forecast::forecast`]; a customer in default has pd 1.
+fn cash_forecast(
+    book: &Book,
+    d: i32,
+    accounts: &[Account],
+    cfg: &forecast::ForecastConfig,
+) -> PolarsResult<Vec<Week>> {
+    let index: HashMap<&str, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.customer_id.as_str(), i))
+        .collect();
+    let state = crate::features::invoice_state(book, d).collect()?;
+    let ids = matrix::str_column(&state, s::CUSTOMER_ID)?;
+    let num = matrix::float_columns(&state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
+    let mut history: Vec<Vec<i32>> = vec![Vec::new(); accounts.len()];
+    let mut open = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(&c) = id.as_deref().and_then(|id| index.get(id)) else {
+            continue;
+        };
+        let due = num[1][i].unwrap_or(0.0) as i32;
+        if let Some(settled) = num[3][i].map(|v| v as i32) {
+            if settled > d - cfg.history_days {
+                history[c].push(settled - due);
+            }
+        }
+        let cents = num[2][i].unwrap_or(0.0) as i64;
+        if cents > 0 {
+            let a = &accounts[c];
+            open.push(OpenInvoice {
+                key: num[0][i].unwrap_or(0.0) as u64,
+                customer: c,
+                due,
+                open_cents: cents,
+                pd: if a.in_default { 1.0 } else { a.pd },
+            });
+        }
+    }
+    // Histories in a fixed order whatever order the state frame came in.
+    for h in &mut history {
+        h.sort_unstable();
+    }
+    open.sort_by_key(|o| o.key);
+    Ok(forecast::forecast(&open, &history, d, cfg))
+}
