@@ -354,4 +354,22 @@ mod tests {
         assert!(c.check().unwrap_err().contains("not a feature"));
         assert!(toml::from_str::<Config>("[train]\nmin_ivv = 1\n").is_err());
     }
+
+    #[test]
+    fn action_sections_parse_and_are_checked() {
+        let c: Config = toml::from_str(
+            "[escalation]\nlegal_min_overdue = 20000.0\n[escalation.service_days]\nphone_call = 3\n\
+             [limits]\nincrease_pct = 10.0\n[forecast]\nsimulations = 200\n",
+        )
+        .unwrap();
+        c.check().unwrap();
+        assert_eq!(c.escalation.service_days.phone_call, 3);
+        assert_eq!(c.escalation.service_days.reminder_email, 1);
+        assert_eq!(c.limits.round_to, 1000.0);
+        let c: Config = toml::from_str("[escalation]\nphone_max_dpd = 10\n").unwrap();
+        assert!(c.check().unwrap_err().contains("escalation"));
+        let c: Config = toml::from_str("[forecast]\nsimulations = 1\n").unwrap();
+        assert!(c.check().unwrap_err().contains("forecast"));
+        assert!(toml::from_str::<Config>("[limits]\nround = 5\n").is_err());
+    }
 }

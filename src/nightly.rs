@@ -399,6 +399,7 @@ fn cash_forecast(
         .collect();
     let state = crate::features::invoice_state(book, d).collect()?;
     let ids = matrix::str_column(&state, s::CUSTOMER_ID)?;
+    let invoice_ids = book.invoices.column(s::INVOICE_ID)?.str()?;
     let num = matrix::float_columns(&state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
     let mut history: Vec<Vec<i32>> = vec![Vec::new(); accounts.len()];
     let mut open = Vec::new();
@@ -415,8 +416,9 @@ fn cash_forecast(
         let cents = num[2][i].unwrap_or(0.0) as i64;
         if cents > 0 {
             let a = &accounts[c];
+            let row = num[0][i].unwrap_or(0.0) as usize;
             open.push(OpenInvoice {
-                key: num[0][i].unwrap_or(0.0) as u64,
+                key: stable_key(invoice_ids.get(row).unwrap_or_default()),
                 customer: c,
                 due,
                 open_cents: cents,
@@ -428,6 +430,14 @@ fn cash_forecast(
     for h in &mut history {
         h.sort_unstable();
     }
-    open.sort_by_key(|o| o.key);
     Ok(forecast::forecast(&open, &history, d, cfg))
+}
+
+/// A seed from an invoice id that depends on nothing else: not on its row
+/// in the file (a book cut at an earlier day has other row numbers), not
+/// on the Rust version (unlike std's hasher).
+fn stable_key(invoice_id: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(invoice_id.as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }

@@ -8,7 +8,6 @@ use earlywarn::dates;
 use earlywarn::features::{self, known_on, label, names::*, snapshot_days, LabelParams};
 use earlywarn::generate::{generate, GenParams};
 use earlywarn::ingest::{read_book, Book};
-use earlywarn::output::{write_table, TableFormat};
 use earlywarn::schema as s;
 use polars::prelude::*;
 use proptest::prelude::*;
@@ -16,6 +15,7 @@ use proptest::test_runner::{Config as PropConfig, TestRunner};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use crate::books::{tables, write_book};
 use crate::workdir::Workdir;
 
 fn day(s: &str) -> chrono::NaiveDate {
@@ -34,27 +34,6 @@ fn assert_frames_equal(a: &DataFrame, b: &DataFrame, what: &str) {
             c.name()
         );
     }
-}
-
-fn tables(book: &Book) -> Vec<(&'static str, DataFrame)> {
-    vec![
-        (s::CUSTOMERS, book.customers.clone()),
-        (
-            s::INVOICES,
-            book.invoices.clone().drop(s::SETTLED_DATE).unwrap(),
-        ),
-        (s::PAYMENTS, book.payments.clone()),
-        (s::ORDERS, book.orders.clone()),
-        (s::CREDIT_REQUESTS, book.credit_requests.clone()),
-        (s::EVENTS, book.events.clone()),
-    ]
-}
-
-fn write_book(parts: Vec<(&'static str, DataFrame)>, dir: &Path) -> Book {
-    for (table, mut df) in parts {
-        write_table(&mut df, dir, table, TableFormat::Parquet).unwrap();
-    }
-    read_book(dir, &Config::default()).unwrap().0
 }
 
 fn count_after(df: &DataFrame, column: &str, d: chrono::NaiveDate) -> usize {

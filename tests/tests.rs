@@ -1,5 +1,6 @@
 //! One integration-test binary (one link of Polars, not one per file).
 
+mod books;
 mod workdir;
 
 mod features_fixture;
@@ -7,4 +8,5 @@ mod features_time;
 mod generator;
 mod ingest_formats;
 mod model;
+mod run_cli;
 mod validate_cli;

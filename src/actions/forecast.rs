@@ -56,7 +56,8 @@ impl ForecastConfig {
 /// One open invoice to forecast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenInvoice {
-    /// Seeds its RNG (stable: the invoice's row in the input).
+    /// Seeds its RNG: must depend on the invoice alone (the caller hashes
+    /// its id).
     pub key: u64,
     /// Index into the histories passed to [`forecast`].
     pub customer: usize,

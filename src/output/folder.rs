@@ -90,16 +90,19 @@ impl RunFolder {
     }
 
     pub fn write_csv(&mut self, file: &str, df: &mut DataFrame) -> Result<()> {
+        injected_fault(file)?;
         super::write_csv(df, &self.path(file))?;
         self.record(file)
     }
 
     pub fn write_parquet(&mut self, file: &str, df: &mut DataFrame) -> Result<()> {
+        injected_fault(file)?;
         super::write_parquet(df, &self.path(file))?;
         self.record(file)
     }
 
     pub fn write_text(&mut self, file: &str, text: &str) -> Result<()> {
+        injected_fault(file)?;
         super::write_atomic(&self.path(file), |w| {
             use std::io::Write;
             w.write_all(text.as_bytes())?;
@@ -122,6 +125,16 @@ impl RunFolder {
         }
         self.committed = true;
         Ok(())
+    }
+}
+
+/// Fault injection for tests of atomicity: with `EARLYWARN_FAIL_BEFORE=<file>`
+/// in the environment, writing that file fails (the files before it are
+/// already staged). Unset in normal use.
+fn injected_fault(file: &str) -> Result<()> {
+    match std::env::var("EARLYWARN_FAIL_BEFORE") {
+        Ok(f) if f == file => anyhow::bail!("injected failure before writing {file}"),
+        _ => Ok(()),
     }
 }
 
