@@ -7,6 +7,7 @@ use earlywarn::config::Config;
 use earlywarn::features::{self, LabelParams};
 use earlywarn::generate::{generate, GenParams};
 use earlywarn::ingest::read_book;
+use earlywarn::model::train::{train, TrainInput};
 use earlywarn::output::{write_table, TableFormat};
 
 const CUSTOMERS: usize = 5_000;
@@ -65,5 +66,45 @@ fn bench_features(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_generate, bench_ingest, bench_features);
+fn bench_model_and_run(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    for (table, mut df) in generate(&params()).unwrap().tables {
+        write_table(&mut df, dir.path(), table, TableFormat::Parquet).unwrap();
+    }
+    let (book, report) = read_book(dir.path(), &Config::default()).unwrap();
+    let last = report.last_day().unwrap();
+    let snapshots = features::snapshots(&book, last, LabelParams::default(), 1).unwrap();
+    let config = Config::default();
+    let input = || TrainInput {
+        snapshots: &snapshots,
+        as_of: last,
+        bad_event: LabelParams::default(),
+        data_fingerprint: String::new(),
+    };
+    let card = train(input(), &config.train).unwrap();
+    let today = features::as_of(&book, last, 60).unwrap();
+    let mut group = c.benchmark_group("model");
+    group.sample_size(10);
+    group.bench_function("bin, select, fit and validate on 5k x 36 snapshots", |b| {
+        b.iter(|| train(input(), &config.train).unwrap())
+    });
+    group.bench_function("score 5k customers", |b| {
+        b.iter(|| earlywarn::model::score::score(&card, &today).unwrap())
+    });
+    group.finish();
+    let mut group = c.benchmark_group("run");
+    group.sample_size(10);
+    group.bench_function("features, scores, actions, forecast, KPIs on 5k x 36", |b| {
+        b.iter(|| earlywarn::nightly::nightly(&book, last, &card, &config, None).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_generate,
+    bench_ingest,
+    bench_features,
+    bench_model_and_run
+);
 criterion_main!(benches);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale benchmark: generate a book of N customers x M months, then time each
-# command under /usr/bin/time -v and print wall time, CPU time and peak RSS.
+# command (validate, features, snapshots, train, run) under /usr/bin/time -v and print wall time, CPU time and peak RSS.
 #
 #   scripts/bench-scale.sh [CUSTOMERS] [MONTHS] [WORKDIR]
 #   (defaults: 100000 36 /tmp/earlywarn-scale)
@@ -35,3 +35,5 @@ measure "generate (parquet)" "$bin" generate --out "$work/book" --customers "$cu
 measure "validate" "$bin" validate --input "$work/book"
 measure "features (one day)" "$bin" features --input "$work/book" --out "$work/features.parquet"
 measure "features --snapshots (monthly)" "$bin" features --snapshots --input "$work/book" --out "$work/snapshots.parquet"
+measure "train" "$bin" train --input "$work/book" --model-out "$work/model.json"
+measure "run" "$bin" run --input "$work/book" --model "$work/model.json" --out "$work/out"
