@@ -94,9 +94,10 @@ fn bench_model_and_run(c: &mut Criterion) {
     group.finish();
     let mut group = c.benchmark_group("run");
     group.sample_size(10);
-    group.bench_function("features, scores, actions, forecast, KPIs on 5k x 36", |b| {
-        b.iter(|| earlywarn::nightly::nightly(&book, last, &card, &config, None).unwrap())
-    });
+    group.bench_function(
+        "features, scores, actions, forecast, KPIs on 5k x 36",
+        |b| b.iter(|| earlywarn::nightly::nightly(&book, last, &card, &config, None).unwrap()),
+    );
     group.finish();
 }
 

@@ -17,4 +17,5 @@ pub mod ingest;
 pub mod model;
 pub mod nightly;
 pub mod output;
+pub mod report;
 pub mod schema;

@@ -56,6 +56,8 @@ use columns::*;
 
 /// Everything a nightly run produces, before writing.
 pub struct Nightly {
+    /// The feature frame of the day (for the report's stability checks).
+    pub features: DataFrame,
     pub scores: DataFrame,
     pub escalations: DataFrame,
     pub credit_limits: DataFrame,
@@ -138,6 +140,7 @@ pub fn nightly(
         *summary.limit_decisions.entry(l.decision).or_default() += 1;
     }
     Ok(Nightly {
+        features,
         scores,
         escalations: escalations_frame(&queue, d)?,
         credit_limits: limits_frame(&decisions, &accounts)?,

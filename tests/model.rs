@@ -299,6 +299,7 @@ fn hand_card() -> Scorecard {
             holdout: None,
             single_feature_holdout_auc: vec![],
         },
+        score_deciles: vec![],
         settings: TrainConfig::default(),
     };
     artifact::seal(&mut card);

@@ -41,12 +41,13 @@ fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "cash_forecast.csv",
     "credit_limits.csv",
     "escalations.csv",
     "kpis.json",
     "rejects.csv",
+    "report.html",
     "run.json",
     "scores.csv",
     "scores.parquet",

@@ -8,5 +8,6 @@ mod features_time;
 mod generator;
 mod ingest_formats;
 mod model;
+mod report;
 mod run_cli;
 mod validate_cli;

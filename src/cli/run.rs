@@ -103,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let write_started = Instant::now();
     let mut folder = RunFolder::create(&args.out)?;
     write_outputs(&mut folder, &mut result, &report)?;
+    folder.write_text("report.html", &earlywarn::report::render(&result, &card)?)?;
     let files = report.input_files(&args.input)?;
     let mut timings = vec![Timing {
         stage: "read",

@@ -14,6 +14,7 @@ pub mod binning;
 pub mod fit;
 pub mod matrix;
 pub mod metrics;
+pub mod psi;
 pub mod reasons;
 pub mod score;
 pub mod scorecard;

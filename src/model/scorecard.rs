@@ -128,6 +128,10 @@ pub struct Scorecard {
     /// Candidate features left out, and why.
     pub excluded: Vec<Exclusion>,
     pub validation: Validation,
+    /// Score (unrounded points) at the 10th, 20th, ... 90th percentile of
+    /// all labelled training rows under this card: the reference for the
+    /// score's population stability index.
+    pub score_deciles: Vec<f64>,
     pub settings: TrainConfig,
 }
 

@@ -386,6 +386,15 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
     single_feature_holdout_auc.sort_by(|a, b| b.auc.total_cmp(&a.auc));
 
     let shipped = build(&data, &all, config, "labelled")?;
+    let mut scores: Vec<f64> = shipped
+        .predict(&data, &all)
+        .iter()
+        .map(|p| config.scaling.score_of_logit((p / (1.0 - p)).ln()))
+        .collect();
+    scores.sort_by(f64::total_cmp);
+    let score_deciles: Vec<f64> = (1..10)
+        .map(|k| scores[(k * scores.len() / 10).min(scores.len() - 1)])
+        .collect();
     let mut days = data.days.clone();
     days.sort_unstable();
     days.dedup();
@@ -428,6 +437,7 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
             holdout: holdout_metrics,
             single_feature_holdout_auc,
         },
+        score_deciles,
         settings: config.clone(),
     };
     super::artifact::seal(&mut card);
