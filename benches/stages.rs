@@ -96,7 +96,19 @@ fn bench_model_and_run(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function(
         "features, scores, actions, forecast, KPIs on 5k x 36",
-        |b| b.iter(|| earlywarn::nightly::nightly(&book, last, &card, &config, None).unwrap()),
+        |b| {
+            b.iter(|| {
+                earlywarn::nightly::nightly(
+                    &book,
+                    last,
+                    &card,
+                    &config,
+                    None,
+                    &earlywarn::progress::Progress::hidden(),
+                )
+                .unwrap()
+            })
+        },
     );
     group.finish();
 }

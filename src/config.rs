@@ -16,6 +16,10 @@ use crate::error::Error;
 use crate::model::scorecard::{Bands, Scaling};
 use crate::schema::TABLES;
 
+/// The default configuration as commented TOML (`earlywarn config`);
+/// a test checks that it parses to [`Config::default`].
+pub const DEFAULT_TOML: &str = include_str!("default-config.toml");
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -371,5 +375,12 @@ mod tests {
         let c: Config = toml::from_str("[forecast]\nsimulations = 1\n").unwrap();
         assert!(c.check().unwrap_err().contains("forecast"));
         assert!(toml::from_str::<Config>("[limits]\nround = 5\n").is_err());
+    }
+
+    #[test]
+    fn the_printed_default_config_is_the_default() {
+        let printed: Config = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(printed, Config::default());
+        printed.check().unwrap();
     }
 }

@@ -17,5 +17,6 @@ pub mod ingest;
 pub mod model;
 pub mod nightly;
 pub mod output;
+pub mod progress;
 pub mod report;
 pub mod schema;

@@ -24,6 +24,7 @@ use crate::features::{self, names as f};
 use crate::ingest::Book;
 use crate::model::score::{self, PD, REASON_1, REASON_2, REASON_3, RISK_BAND, SCORE};
 use crate::model::{matrix, Scorecard};
+use crate::progress::Progress;
 use crate::schema as s;
 
 /// Output column names beyond the feature and score ones.
@@ -90,12 +91,22 @@ pub fn nightly(
     card: &Scorecard,
     config: &Config,
     previous: Option<&DataFrame>,
+    progress: &Progress,
 ) -> Result<Nightly> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
+    progress.stage("features");
     let mut lap = |stage: &'static str, timings: &mut Vec<(&'static str, u64)>| {
         timings.push((stage, clock.elapsed().as_millis() as u64));
         clock = Instant::now();
+        let next = match stage {
+            "features" => "scoring",
+            "scoring" => "actions",
+            "actions" => "cash forecast",
+            "forecast" => "KPIs",
+            _ => "writing",
+        };
+        progress.stage(next);
     };
     let d = dates::to_days(on);
     let features = features::as_of(book, on, card.bad_event.bad_dpd)?;

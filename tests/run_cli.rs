@@ -362,3 +362,74 @@ fn names_that_look_like_formulas_reach_spreadsheets_as_text() {
     let names = parquet.column("name").unwrap().str().unwrap().clone();
     assert!(names.iter().any(|n| n == Some("=1+2")));
 }
+
+#[test]
+fn progress_shows_only_on_a_terminal_and_never_changes_the_files() {
+    let wd = sample_wd();
+    // Not a terminal (the test pipes stderr): nothing on stderr at all.
+    let run = wd.run_env(&["run", "--out", "piped"], &[("RUST_LOG", "")]);
+    run.expect_code(0);
+    assert_eq!(run.stderr(), "", "progress or logs leaked to a pipe");
+    // A terminal, through script(1)'s pseudo-terminal: the spinner shows.
+    let bin = env!("CARGO_BIN_EXE_earlywarn");
+    let tty = Command::new("script")
+        .args(["-qec", &format!("{bin} run --out tty"), "/dev/null"])
+        .current_dir(wd.root())
+        .env("RUST_LOG", "")
+        .output()
+        .unwrap();
+    assert!(tty.status.success(), "{tty:?}");
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(
+        screen.contains("..."),
+        "no progress on a terminal: {screen}"
+    );
+    // --quiet on a terminal: no spinner.
+    let quiet = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{bin} run --quiet --out quiet"),
+            "/dev/null",
+        ])
+        .current_dir(wd.root())
+        .env("RUST_LOG", "")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&quiet.stdout);
+    assert!(
+        !screen.contains("..."),
+        "progress despite --quiet: {screen}"
+    );
+    // The files are the same whichever way the run was watched.
+    let piped = outputs(&wd.path("piped"));
+    assert_eq!(outputs(&wd.path("tty")), piped);
+    assert_eq!(outputs(&wd.path("quiet")), piped);
+}
+
+#[test]
+fn the_config_command_prints_a_config_that_run_accepts() {
+    let wd = sample_wd();
+    let printed = wd.run(&["config"]);
+    printed
+        .expect_code(0)
+        .expect_stdout_contains("[escalation.service_days]");
+    wd.write("earlywarn.toml", &printed.stdout());
+    wd.run(&["run", "--config", "earlywarn.toml", "--out", "with"])
+        .expect_code(0);
+    wd.run(&["run", "--out", "without"]).expect_code(0);
+    let (with, without) = (outputs(&wd.path("with")), outputs(&wd.path("without")));
+    for name in FILES {
+        if name != "run.json" {
+            assert!(with[name] == without[name], "{name} differs");
+        }
+    }
+    // Every subcommand's help carries a worked example.
+    for sub in ["run", "train", "validate", "generate", "features", "config"] {
+        wd.run(&[sub, "--help"])
+            .expect_code(0)
+            .expect_stdout_contains("Example: earlywarn");
+    }
+    wd.run(&["model", "show", "--help"])
+        .expect_code(0)
+        .expect_stdout_contains("Example: earlywarn model show");
+}

@@ -10,7 +10,9 @@ use earlywarn::features::{self, LabelParams};
 use earlywarn::ingest;
 use earlywarn::output::{self, TableFormat};
 
-/// Write the warning-sign features of every active customer as of a day
+/// Write the point-in-time feature table (or training snapshots).
+///
+/// Writes the warning-sign features of every active customer as of a day
 /// (docs/features.md defines each column), or with --snapshots the labelled
 /// month-end training snapshots up to that day.
 ///

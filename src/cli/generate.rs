@@ -7,7 +7,9 @@ use earlywarn::dates;
 use earlywarn::generate::{generate, GenParams};
 use earlywarn::output::{self, TableFormat};
 
-/// Write a synthetic receivables book (customers, invoices, payments, orders,
+/// Write a synthetic book in the input shape, reproducible from its seed.
+///
+/// Writes a synthetic receivables book (customers, invoices, payments, orders,
 /// credit requests, events) in the contract's input shape. The same seed and
 /// sizes give byte-identical files, whatever the thread count.
 ///

@@ -18,31 +18,41 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress display (it shows only on a terminal anyway).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The nightly job: validate, compute features as of a day, score, write every output.
+    // Each subcommand's help (summary, details, example) is the doc comment
+    // of its `Args` struct.
     Run(run::Args),
-    /// Build point-in-time snapshots, fit the scorecard, validate it, write the model.
     Train(train::Args),
-    /// Check an input folder against the data contract; write nothing but --rejects.
     Validate(validate::Args),
-    /// Write a synthetic book in the input shape, reproducible from its seed.
     Generate(generate::Args),
-    /// Write the point-in-time feature table (or training snapshots) to a file.
     Features(features::Args),
     /// Read a model artifact: `model show` prints its scorecard table.
     Model(model::Args),
+    /// Print the default configuration, every key with a comment (TOML).
+    ///
+    /// Example: earlywarn config > earlywarn.toml
+    #[command(verbatim_doc_comment)]
+    Config,
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let progress = earlywarn::progress::Progress::new(cli.quiet);
     match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Train(args) => train::run(args),
+        Command::Run(args) => run::run(args, &progress),
+        Command::Train(args) => train::run(args, &progress),
         Command::Validate(args) => validate::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Features(args) => features::run(args),
         Command::Model(args) => model::run(args),
+        Command::Config => {
+            print!("{}", earlywarn::config::DEFAULT_TOML);
+            Ok(())
+        }
     }
 }

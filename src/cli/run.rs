@@ -10,12 +10,15 @@ use earlywarn::model::{artifact, Scorecard};
 use earlywarn::nightly::{self, columns, Nightly, Summary};
 use earlywarn::output::folder::{RunFolder, WrittenFile};
 use earlywarn::output::{self, rejects_frame};
+use earlywarn::progress::Progress;
 use earlywarn::{dates, features};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// The nightly job: validate the book, compute every customer's warning
-/// signs as of a day, score them with the model, and write the scores, the
+/// The nightly job: score every account and write every output.
+///
+/// Validates the book, computes every customer's warning
+/// signs as of a day, scores them with the model, and writes the scores, the
 /// collection queue, credit-limit recommendations, the 13-week cash
 /// forecast, KPIs, rejects and a manifest into the output folder, which is
 /// replaced as a whole only when everything succeeded.
@@ -86,8 +89,9 @@ struct Timing {
     ms: u64,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     let started = Instant::now();
+    progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
     let card = artifact::load(&args.model)?;
     let (book, report) = ingest::read_book(&args.input, &config)?;
@@ -98,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let read_ms = started.elapsed().as_millis() as u64;
     let previous = output::previous_scores(&args.out);
-    let mut result = nightly::nightly(&book, as_of, &card, &config, previous.as_ref())?;
+    let mut result = nightly::nightly(&book, as_of, &card, &config, previous.as_ref(), progress)?;
 
     let write_started = Instant::now();
     let mut folder = RunFolder::create(&args.out)?;
@@ -157,6 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     text.push('\n');
     folder.write_text("run.json", &text)?;
     folder.commit()?;
+    progress.finish();
     println!("{}", closing_line(&result.summary, as_of, started));
     Ok(())
 }

@@ -11,10 +11,13 @@ use earlywarn::model::scorecard::Metrics;
 use earlywarn::model::train::{train, TrainInput};
 use earlywarn::model::{artifact, Scorecard};
 use earlywarn::output;
+use earlywarn::progress::Progress;
 
-/// Build month-end snapshots from the history known on --as-of, bin and fit
-/// the scorecard, validate it on the latest snapshots (held out), refit on
-/// all of them and write the model artifact. Prints the validation table.
+/// Train the scorecard from point-in-time snapshots and write the model.
+///
+/// Builds month-end snapshots from the history known on --as-of, bins and fits
+/// the scorecard, validates it on the latest snapshots (held out), refits on
+/// all of them and writes the model artifact. Prints the validation table.
 ///
 /// Example: earlywarn train --input data-samples --model-out models/default.json
 #[derive(Debug, clap::Args)]
@@ -40,7 +43,8 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
+    progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
     let (book, report) = ingest::read_book(&args.input, &config)?;
     report.check_reject_share(config.input.max_reject_share)?;
@@ -53,12 +57,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         horizon_days: args.horizon_days.into(),
     };
     let started = std::time::Instant::now();
+    progress.stage("snapshots");
     let snapshots = features::snapshots(&book, as_of, bad_event, config.train.step_months)?;
     tracing::info!(
         rows = snapshots.height(),
         ms = started.elapsed().as_millis() as u64,
         "snapshots built"
     );
+    progress.stage("binning, fitting, validating");
     let card = train(
         TrainInput {
             snapshots: &snapshots,
@@ -73,6 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         w.write_all(artifact::to_json(&card).as_bytes())?;
         Ok(())
     })?;
+    progress.finish();
     print!("{}", summary(&card));
     println!(
         "model {} written to {}",

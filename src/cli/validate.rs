@@ -6,8 +6,9 @@ use earlywarn::config::Config;
 use earlywarn::ingest::{self, IngestReport};
 use earlywarn::output;
 
-/// Check an input folder against the data contract and print a summary per
-/// table. Writes nothing but the optional --rejects file.
+/// Check an input folder against the data contract.
+///
+/// Prints a summary per table. Writes nothing but the optional --rejects file.
 ///
 /// Exit codes: 0 valid (rejected rows within the limit), 2 unusable input,
 /// 3 too many rejected rows.
