@@ -113,8 +113,11 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
+/// Open cents and counts per aging bucket (current, 1-30, 31-60, 61-90, 90+).
+type AgingCents = [(i64, i64); 5];
+
 /// Open cents on day `d`: (total, not yet due, aging buckets with counts).
-fn open_on(book: &Book, d: i32) -> PolarsResult<(i64, i64, [(i64, i64); 5])> {
+fn open_on(book: &Book, d: i32) -> PolarsResult<(i64, i64, AgingCents)> {
     let state = crate::features::invoice_state(book, d)
         .filter(col("__open").gt(lit(0)))
         .select([col("__open"), col("__dpd")])

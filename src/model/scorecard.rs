@@ -336,9 +336,9 @@ impl Scorecard {
     /// last): feature, bin (`(lower, upper]`, or `missing`), lower, upper,
     /// goods, bads, bad_rate, woe, points; then iv and coefficient of the
     /// feature. A first row `(base)` holds the points every score starts
-    /// from and, as its coefficient, the intercept: pd = 1 / (1 + exp(-(intercept
-    /// + sum of coefficient x woe))) and score = sum of points, from this
-    /// table alone.
+    /// from and, as its coefficient, the intercept, so that from this table
+    /// alone pd = logistic(intercept + sum of coefficient x woe) and score =
+    /// sum of points.
     pub fn table(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
         use polars::prelude::*;
         let mut feature = vec!["(base)".to_string()];
