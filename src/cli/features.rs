@@ -3,11 +3,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use earlywarn::config::Config;
 use earlywarn::dates;
 use earlywarn::features::{self, LabelParams};
-use earlywarn::ingest;
 use earlywarn::output::{self, TableFormat};
 
 /// Write the point-in-time feature table (or training snapshots).
@@ -41,12 +39,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let config = Config::load_or_default(args.config.as_deref())?;
-    let (book, report) = ingest::read_book(&args.input, &config)?;
-    report.check_reject_share(config.input.max_reject_share)?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => report.last_day().context("the input has no dated rows")?,
-    };
+    let super::Input { book, as_of, .. } = super::read_input(&args.input, &config, args.as_of)?;
     let params = LabelParams {
         bad_dpd: args.bad_dpd,
         horizon_days: args.horizon_days,

@@ -8,7 +8,12 @@ mod run;
 mod train;
 mod validate;
 
+use std::path::Path;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use earlywarn::config::Config;
+use earlywarn::ingest::{self, Book, IngestReport};
 
 /// Nightly B2B credit-risk early warning: validate a receivables book, score
 /// every account, and write the collections queue, credit-limit changes and a
@@ -55,4 +60,32 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What `run`, `train` and `features` start from: the book read and checked
+/// (exit 3 over the reject limit), and the day to work as of (the given
+/// one, or the last day in the data).
+pub struct Input {
+    pub book: Book,
+    pub report: IngestReport,
+    pub as_of: chrono::NaiveDate,
+}
+
+/// Reads `input` with `config` (see [`Input`]).
+pub fn read_input(
+    input: &Path,
+    config: &Config,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<Input> {
+    let (book, report) = ingest::read_book(input, config)?;
+    report.check_reject_share(config.input.max_reject_share)?;
+    let as_of = match as_of {
+        Some(d) => d,
+        None => report.last_day().context("the input has no dated rows")?,
+    };
+    Ok(Input {
+        book,
+        report,
+        as_of,
+    })
 }

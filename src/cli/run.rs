@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use earlywarn::config::Config;
 use earlywarn::ingest::{self, InputFile};
 use earlywarn::model::{artifact, Scorecard};
@@ -94,12 +93,11 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
     let card = artifact::load(&args.model)?;
-    let (book, report) = ingest::read_book(&args.input, &config)?;
-    report.check_reject_share(config.input.max_reject_share)?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => report.last_day().context("the input has no dated rows")?,
-    };
+    let super::Input {
+        book,
+        report,
+        as_of,
+    } = super::read_input(&args.input, &config, args.as_of)?;
     let read_ms = started.elapsed().as_millis() as u64;
     let previous = output::previous_scores(&args.out);
     let mut result = nightly::nightly(&book, as_of, &card, &config, previous.as_ref(), progress)?;

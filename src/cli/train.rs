@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use earlywarn::config::Config;
 use earlywarn::dates;
 use earlywarn::features::{self, LabelParams};
-use earlywarn::ingest;
 use earlywarn::model::scorecard::Metrics;
 use earlywarn::model::train::{train, TrainInput};
 use earlywarn::model::{artifact, Scorecard};
@@ -46,12 +44,11 @@ pub struct Args {
 pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
-    let (book, report) = ingest::read_book(&args.input, &config)?;
-    report.check_reject_share(config.input.max_reject_share)?;
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => report.last_day().context("the input has no dated rows")?,
-    };
+    let super::Input {
+        book,
+        report,
+        as_of,
+    } = super::read_input(&args.input, &config, args.as_of)?;
     let bad_event = LabelParams {
         bad_dpd: args.bad_dpd.into(),
         horizon_days: args.horizon_days.into(),
