@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Account;
-use crate::model::reasons::money;
+use crate::model::reasons::{money, money_cents as cents};
 
 pub const REMINDER_EMAIL: &str = "reminder_email";
 pub const PHONE_CALL: &str = "phone_call";
@@ -147,10 +147,6 @@ pub struct Escalation {
     pub reasons: String,
     /// Days after the as-of day by which the action is due.
     pub service_days: i64,
-}
-
-fn cents(c: i64) -> String {
-    money(c as f64 / 100.0)
 }
 
 fn invoices(n: i64) -> String {

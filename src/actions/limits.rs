@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Account;
-use crate::model::reasons::{money, percent};
+use crate::model::reasons::{money_cents as m, percent};
 
 pub const INCREASE: &str = "increase";
 pub const KEEP: &str = "keep";
@@ -89,7 +89,6 @@ fn round_up(cents: i64, step: f64) -> i64 {
 /// The decision for one customer (see the module docs).
 pub fn decide(a: &Account, cfg: &LimitsConfig) -> LimitDecision {
     let current = a.credit_limit_cents;
-    let m = |c: i64| money(c as f64 / 100.0);
     let (decision, recommended, reason) = if !a.active {
         (KEEP, current, "no invoice yet: not scored".to_string())
     } else if cfg.collateral_bands.contains(&a.band) {

@@ -88,13 +88,7 @@ pub struct Binning {
 impl Binning {
     /// The bin a value falls in: `None` for the missing bin.
     pub fn bin_of(&self, value: Option<f64>) -> Option<usize> {
-        let v = value.filter(|v| !v.is_nan())?;
-        Some(
-            self.bins
-                .iter()
-                .position(|b| b.upper.is_none_or(|u| v <= u))
-                .unwrap_or(self.bins.len() - 1),
-        )
+        bin_position(self.bins.iter().map(|b| b.upper), value)
     }
 
     /// Total goods and bads over every bin, missing included.
@@ -105,6 +99,24 @@ impl Binning {
             .chain(self.missing)
             .fold(Counts::default(), Counts::add)
     }
+}
+
+/// The bin a value falls in, given the bins' upper bounds lowest first
+/// (`None` = unbounded): the first whose bound is at or above it, else the
+/// last. `None` for a missing (or NaN) value. The one bin lookup, shared by
+/// binning, scoring and stability.
+pub fn bin_position(
+    uppers: impl ExactSizeIterator<Item = Option<f64>>,
+    value: Option<f64>,
+) -> Option<usize> {
+    let v = value.filter(|v| !v.is_nan())?;
+    let last = uppers.len().saturating_sub(1);
+    let mut uppers = uppers;
+    Some(
+        uppers
+            .position(|u| u.is_none_or(|u| v <= u))
+            .unwrap_or(last),
+    )
 }
 
 /// Smoothed weight of evidence of a bin: ln(share of goods / share of bads),

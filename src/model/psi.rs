@@ -37,18 +37,6 @@ pub fn reading(psi: f64) -> &'static str {
     }
 }
 
-/// Which bin of `card` a value falls in: value bins first, missing last.
-fn bin_index(card: &FeatureCard, value: Option<f64>) -> usize {
-    match value.filter(|v| !v.is_nan()) {
-        None => card.bins.len(),
-        Some(v) => card
-            .bins
-            .iter()
-            .position(|b| b.upper.is_none_or(|u| v <= u))
-            .unwrap_or(card.bins.len() - 1),
-    }
-}
-
 /// PSI of one feature: training rows per bin (goods + bads) against
 /// `values` (today's, one per customer).
 pub fn feature_psi(card: &FeatureCard, values: &[Option<f64>]) -> f64 {
@@ -64,7 +52,8 @@ pub fn feature_psi(card: &FeatureCard, values: &[Option<f64>]) -> f64 {
     );
     let mut actual = vec![0.0; expected.len()];
     for v in values {
-        actual[bin_index(card, *v)] += 1.0;
+        // Value bins first, the missing bin last.
+        actual[card.bin_index(*v).unwrap_or(card.bins.len())] += 1.0;
     }
     psi(&expected, &actual)
 }

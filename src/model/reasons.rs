@@ -15,6 +15,11 @@ pub fn money(v: f64) -> String {
     )
 }
 
+/// Whole cents as money text: `1_840_000` -> `18,400`.
+pub fn money_cents(cents: i64) -> String {
+    money(cents as f64 / 100.0)
+}
+
 /// A whole number with thousands separators.
 pub fn count(v: f64) -> String {
     money(v)

@@ -238,13 +238,9 @@ pub struct Placed {
 impl FeatureCard {
     /// The bin of `value` (missing bin for `None`/NaN).
     pub fn place(&self, value: Option<f64>) -> Placed {
-        let bin = match value.filter(|v| !v.is_nan()) {
+        let bin = match self.bin_index(value) {
             None => self.missing.as_ref(),
-            Some(v) => self
-                .bins
-                .iter()
-                .find(|b| b.upper.is_none_or(|u| v <= u))
-                .or(self.bins.last()),
+            Some(i) => self.bins.get(i),
         };
         bin.map_or(
             Placed {
@@ -256,6 +252,11 @@ impl FeatureCard {
                 points: b.points,
             },
         )
+    }
+
+    /// The value bin of `value`; `None` for a missing value.
+    pub fn bin_index(&self, value: Option<f64>) -> Option<usize> {
+        super::binning::bin_position(self.bins.iter().map(|b| b.upper), value)
     }
 
     /// The most points a customer with `value` could have had: over the
