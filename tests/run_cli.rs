@@ -154,12 +154,18 @@ fn a_failed_run_leaves_the_previous_outputs_untouched() {
 #[test]
 fn a_killed_run_leaves_the_old_outputs_or_the_new_never_a_mix() {
     let wd = sample_wd();
-    wd.run(&["run", "--out", "new"]).expect_code(0);
-    let new = outputs(&wd.path("new"));
-    wd.run(&["run", "--as-of", "2026-09-30"]).expect_code(0);
-    let old = outputs(&wd.path("out"));
+    // The two states out/ may be in: the old run, or a complete new run
+    // over it (whose score deltas are against the old one).
+    wd.run(&["run", "--as-of", "2026-09-30", "--out", "ref"])
+        .expect_code(0);
+    let old = outputs(&wd.path("ref"));
+    wd.run(&["run", "--out", "ref"]).expect_code(0);
+    let new = outputs(&wd.path("ref"));
     assert_ne!(old, new);
-    for delay_ms in [100, 600, 1200, 1800, 2400] {
+    for delay_ms in [100, 600, 1200, 1800, 2400, 5000] {
+        let _ = std::fs::remove_dir_all(wd.path("out"));
+        wd.run(&["run", "--as-of", "2026-09-30"]).expect_code(0);
+        assert_eq!(outputs(&wd.path("out")), old);
         let mut child = Command::new(env!("CARGO_BIN_EXE_earlywarn"))
             .arg("run")
             .current_dir(wd.root())
@@ -174,11 +180,13 @@ fn a_killed_run_leaves_the_old_outputs_or_the_new_never_a_mix() {
             now == old || now == new,
             "killed after {delay_ms} ms: out/ is neither the old run nor the new"
         );
-        if now == new {
-            // Put the old run back for the next delay.
-            wd.run(&["run", "--as-of", "2026-09-30"]).expect_code(0);
-        }
     }
+    // A run left to finish over the old one gives exactly `new`: whichever
+    // way a killed run ended, the check above told the two states apart.
+    let _ = std::fs::remove_dir_all(wd.path("out"));
+    wd.run(&["run", "--as-of", "2026-09-30"]).expect_code(0);
+    wd.run(&["run"]).expect_code(0);
+    assert_eq!(outputs(&wd.path("out")), new);
 }
 
 #[test]

@@ -28,6 +28,7 @@ use crate::schema::*;
 pub use source::Format;
 
 const ROW: &str = "__row";
+/// The rule a row breaks, as a code into the table's [`Reasons`]; null when none.
 const REASON: &str = "__reason";
 const KNOWN: &str = "__known";
 const ISSUE: &str = "__issue_date";
@@ -206,7 +207,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
     let mut reports = Vec::new();
     let mut rejects = Vec::new();
     let mut load = |spec: &TableSpec,
-                    checks: &dyn Fn(LazyFrame) -> LazyFrame,
+                    checks: &dyn Fn(LazyFrame, &mut Reasons) -> LazyFrame,
                     keep: &[&'static str]|
      -> Result<DataFrame, Error> {
         let loaded = load_table(input, spec, config, settlement, checks, keep)?;
@@ -215,10 +216,12 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         Ok(loaded.frame)
     };
 
-    let customers = load(&CUSTOMERS_SPEC, &|lf| lf, &[])?;
+    let customers = load(&CUSTOMERS_SPEC, &|lf, _| lf, &[])?;
     let customer_ids = keys(&customers, CUSTOMER_ID);
-    let known_customer =
-        |lf: LazyFrame| flag_known(lf, &customer_ids, CUSTOMER_ID, "unknown customer_id");
+    let known_customer = |lf: LazyFrame, reasons: &mut Reasons| {
+        let unknown = reasons.code("unknown customer_id");
+        flag_known(lf, &customer_ids, CUSTOMER_ID, unknown)
+    };
     let invoices = load(&INVOICES_SPEC, &known_customer, &[])?
         .with_row_index(INVOICE_KEY.into(), None)
         .map_err(internal)?;
@@ -235,12 +238,14 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         .map_err(internal)?;
     let payments = load(
         &PAYMENTS_SPEC,
-        &|lf| {
+        &|lf, reasons| {
+            let unknown = reasons.code("unknown invoice_id");
+            let early = reasons.code("payment_date before the invoice's issue_date");
             join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
                 when(col(ISSUE).is_null())
-                    .then(lit("unknown invoice_id"))
+                    .then(lit(unknown))
                     .when(col(PAYMENT_DATE).lt(col(ISSUE)))
-                    .then(lit("payment_date before the invoice's issue_date"))
+                    .then(lit(early))
                     .otherwise(col(REASON))
                     .alias(REASON),
             )
@@ -317,13 +322,35 @@ fn join_left(lf: LazyFrame, other: LazyFrame, on: &str) -> LazyFrame {
 }
 
 /// Sets the reason `unknown` where `column` is not null and not among `known`.
-fn flag_known(lf: LazyFrame, known: &DataFrame, column: &str, unknown: &str) -> LazyFrame {
+fn flag_known(lf: LazyFrame, known: &DataFrame, column: &str, unknown: u32) -> LazyFrame {
     join_left(lf, known.clone().lazy(), column).with_column(
         when(col(column).is_not_null().and(col(KNOWN).is_null()))
             .then(lit(unknown))
             .otherwise(col(REASON))
             .alias(REASON),
     )
+}
+
+/// The reasons rows of one table are rejected for. Rows carry a `u32` code
+/// (cheap to compute for millions of rows); only rejected rows get the text.
+#[derive(Default)]
+struct Reasons(Vec<String>);
+
+impl Reasons {
+    /// The code of `reason`, added on first use.
+    fn code(&mut self, reason: &str) -> u32 {
+        match self.0.iter().position(|r| r == reason) {
+            Some(i) => i as u32,
+            None => {
+                self.0.push(reason.to_string());
+                (self.0.len() - 1) as u32
+            }
+        }
+    }
+
+    fn text(&self, code: u32) -> &str {
+        &self.0[code as usize]
+    }
 }
 
 struct Loaded {
@@ -340,7 +367,7 @@ fn load_table(
     spec: &TableSpec,
     config: &Config,
     settlement: Settlement,
-    checks: &dyn Fn(LazyFrame) -> LazyFrame,
+    checks: &dyn Fn(LazyFrame, &mut Reasons) -> LazyFrame,
     keep: &[&'static str],
 ) -> Result<Loaded, Error> {
     let settings = config.table_settings(spec.name);
@@ -400,14 +427,17 @@ fn load_table(
             .unwrap_or(c.name);
         match raw.schema().get(src) {
             Some(dtype) => {
-                let parsed = parse::parse(col(src), dtype, c.kind, &settings).map_err(|m| {
-                    Error::input(
-                        &file,
-                        format!("column {}: {m}", describe_column(c.name, src)),
-                    )
-                })?;
+                let clean =
+                    dtype.is_string() && parse::is_clean_text(raw.column(src).map_err(internal)?);
+                let parsed =
+                    parse::parse(col(src), dtype, c.kind, &settings, clean).map_err(|m| {
+                        Error::input(
+                            &file,
+                            format!("column {}: {m}", describe_column(c.name, src)),
+                        )
+                    })?;
                 selected.push(parsed.alias(c.name));
-                selected.push(parse::present(col(src), dtype).alias(present_name(c.name)));
+                selected.push(parse::present(col(src), dtype, clean).alias(present_name(c.name)));
                 present_flags.push(*c);
                 mapped_sources.push(src.to_string());
             }
@@ -451,12 +481,15 @@ fn load_table(
         .collect();
     selected.extend(extras.iter().map(|n| col(n.as_str())));
 
+    let mut reasons = Reasons::default();
     let parsed = raw
         .clone()
         .lazy()
         .with_row_index(ROW, None)
         .select(selected)
-        .with_column(row_reason(spec, &settings.date_format, settlement).alias(REASON))
+        .with_column(
+            row_reason(spec, &settings.date_format, settlement, &mut reasons).alias(REASON),
+        )
         .collect()
         .map_err(|e| Error::input(&file, format!("cannot parse: {e}")))?;
 
@@ -504,9 +537,13 @@ fn load_table(
         .clone()
         .lazy()
         .filter(col(REASON).is_not_null())
-        .select([col(ROW), col(REASON)]);
+        .select([
+            col(ROW),
+            col(REASON),
+            lit(NULL).cast(IDX_DTYPE).alias(FIRST),
+        ]);
     let ok = parsed.lazy().filter(col(REASON).is_null());
-    let checked = checks(ok).collect().map_err(internal)?;
+    let checked = checks(ok, &mut reasons).collect().map_err(internal)?;
     lap("checked against earlier tables");
     rejected = concat_reasons(rejected, &checked);
     let mut ok = checked.lazy().filter(col(REASON).is_null());
@@ -525,20 +562,13 @@ fn load_table(
                 .idx()
                 .map_err(internal)?,
         );
+        let duplicate = reasons.code(&format!("duplicate {id}"));
         let with_dups = checked
             .lazy()
             .with_column(lit(Series::new(FIRST.into(), first)).alias(FIRST))
             .with_column(
                 when(col(FIRST).is_not_null())
-                    .then(concat_str(
-                        [
-                            lit(format!("duplicate {id} (first at row ")),
-                            (col(FIRST) + lit(row_offset as u32)).cast(DataType::String),
-                            lit(")"),
-                        ],
-                        "",
-                        false,
-                    ))
+                    .then(lit(duplicate))
                     .otherwise(col(REASON))
                     .alias(REASON),
             )
@@ -557,7 +587,8 @@ fn load_table(
         .sort([ROW], Default::default())
         .collect()
         .map_err(internal)?;
-    let rejects = render_rejects(spec.name, &raw, &rejected, row_offset).map_err(internal)?;
+    let rejects =
+        render_rejects(spec.name, &raw, &rejected, &reasons, row_offset).map_err(internal)?;
 
     let mut reasons = BTreeMap::new();
     for r in &rejects {
@@ -656,7 +687,12 @@ fn with_default(name: &'static str) -> Expr {
 }
 
 /// The first row rule a row breaks, as text; null when it breaks none.
-fn row_reason(spec: &TableSpec, date_format: &str, settlement: Settlement) -> Expr {
+fn row_reason(
+    spec: &TableSpec,
+    date_format: &str,
+    settlement: Settlement,
+    reasons: &mut Reasons,
+) -> Expr {
     let mut rules: Vec<(Expr, String)> = Vec::new();
     for c in spec.columns {
         let present = col(present_name(c.name));
@@ -733,11 +769,15 @@ fn row_reason(spec: &TableSpec, date_format: &str, settlement: Settlement) -> Ex
         }
         _ => {}
     }
-    rules.into_iter().rev().fold(
-        lit(NULL).cast(DataType::String),
-        |otherwise, (cond, reason)| {
+    let coded: Vec<(Expr, u32)> = rules
+        .into_iter()
+        .map(|(cond, reason)| (cond, reasons.code(&reason)))
+        .collect();
+    coded.into_iter().rev().fold(
+        lit(NULL).cast(DataType::UInt32),
+        |otherwise, (cond, code)| {
             when(cond.fill_null(lit(false)))
-                .then(lit(reason))
+                .then(lit(code))
                 .otherwise(otherwise)
         },
     )
@@ -748,7 +788,15 @@ fn concat_reasons(rejected: LazyFrame, checked: &DataFrame) -> LazyFrame {
         .clone()
         .lazy()
         .filter(col(REASON).is_not_null())
-        .select([col(ROW), col(REASON)]);
+        .select([
+            col(ROW),
+            col(REASON),
+            if checked.column(FIRST).is_ok() {
+                col(FIRST)
+            } else {
+                lit(NULL).cast(IDX_DTYPE).alias(FIRST)
+            },
+        ]);
     concat([rejected, more], UnionArgs::default()).expect("same schema")
 }
 
@@ -778,13 +826,15 @@ fn render_rejects(
     table: &'static str,
     raw: &DataFrame,
     rejected: &DataFrame,
+    reasons: &Reasons,
     offset: u64,
 ) -> PolarsResult<Vec<Reject>> {
     if rejected.height() == 0 {
         return Ok(vec![]);
     }
     let rows = rejected.column(ROW)?.idx()?.clone();
-    let reasons = rejected.column(REASON)?.str()?.clone();
+    let codes = rejected.column(REASON)?.u32()?.clone();
+    let firsts = rejected.column(FIRST)?.idx()?.clone();
     let picked = raw.take(&rows)?;
     let names = picked.get_column_names_owned();
     let columns = picked.columns();
@@ -806,7 +856,15 @@ fn render_rejects(
         out.push(Reject {
             table,
             row: rows.get(i).expect("row index") as u64 + offset,
-            reason: reasons.get(i).unwrap_or_default().to_string(),
+            reason: match (codes.get(i), firsts.get(i)) {
+                (Some(code), Some(first)) => format!(
+                    "{} (first at row {})",
+                    reasons.text(code),
+                    first as u64 + offset
+                ),
+                (Some(code), None) => reasons.text(code).to_string(),
+                (None, _) => String::new(),
+            },
             raw: json,
         });
     }

@@ -22,9 +22,27 @@ pub fn dtype(kind: Kind) -> DataType {
     }
 }
 
+/// True when `raw` is text with no blank value and no value that starts or
+/// ends with whitespace: then it needs no trimming, and a cell is present
+/// exactly when it is not null. Checked once per column, in one pass: on
+/// millions of ids this saves two string copies per column.
+pub fn is_clean_text(raw: &Column) -> bool {
+    let Ok(text) = raw.str() else {
+        return false;
+    };
+    text.iter().flatten().all(|v| {
+        let mut chars = v.chars();
+        match (chars.next(), v.chars().next_back()) {
+            (Some(first), Some(last)) => !first.is_whitespace() && !last.is_whitespace(),
+            _ => false,
+        }
+    })
+}
+
 /// True where the raw cell holds something (not null, not blank text).
-pub fn present(raw: Expr, raw_dtype: &DataType) -> Expr {
-    if raw_dtype.is_string() {
+/// `clean`: the column passed [`is_clean_text`].
+pub fn present(raw: Expr, raw_dtype: &DataType, clean: bool) -> Expr {
+    if raw_dtype.is_string() && !clean {
         raw.str()
             .strip_chars(lit(NULL))
             .str()
@@ -36,8 +54,11 @@ pub fn present(raw: Expr, raw_dtype: &DataType) -> Expr {
     }
 }
 
-/// Blank text as null, other text trimmed.
-fn trimmed(raw: Expr) -> Expr {
+/// Blank text as null, other text trimmed (nothing to do when `clean`).
+fn trimmed(raw: Expr, clean: bool) -> Expr {
+    if clean {
+        return raw;
+    }
     let t = raw.str().strip_chars(lit(NULL));
     when(t.clone().str().len_chars().eq(lit(0)))
         .then(lit(NULL).cast(DataType::String))
@@ -52,19 +73,21 @@ fn finite(x: Expr) -> Expr {
 }
 
 /// The typed expression for `raw` read as `kind`; `Err` names the raw type
-/// when it cannot hold that kind at all.
+/// when it cannot hold that kind at all. `clean`: the column passed
+/// [`is_clean_text`].
 pub fn parse(
     raw: Expr,
     raw_dtype: &DataType,
     kind: Kind,
     settings: &TableReadSettings,
+    clean: bool,
 ) -> Result<Expr, String> {
     let wrong = || Err(format!("holds {raw_dtype}, not a {}", kind.describe()));
     let is_text = raw_dtype.is_string();
     Ok(match kind {
         Kind::Text => {
             if is_text {
-                trimmed(raw)
+                trimmed(raw, clean)
             } else if raw_dtype.is_primitive_numeric()
                 || matches!(raw_dtype, DataType::Categorical(..) | DataType::Enum(..))
             {
@@ -75,7 +98,7 @@ pub fn parse(
         }
         Kind::Number | Kind::Integer => {
             let number = if is_text {
-                finite(trimmed(raw).cast(DataType::Float64))
+                finite(trimmed(raw, clean).cast(DataType::Float64))
             } else if raw_dtype.is_primitive_numeric() || raw_dtype.is_decimal() {
                 finite(raw.cast(DataType::Float64))
             } else {
@@ -90,7 +113,7 @@ pub fn parse(
             }
         }
         Kind::Date => match raw_dtype {
-            DataType::String => trimmed(raw).str().to_date(StrptimeOptions {
+            DataType::String => trimmed(raw, clean).str().to_date(StrptimeOptions {
                 format: Some(settings.date_format.as_str().into()),
                 strict: false,
                 exact: true,
@@ -102,7 +125,7 @@ pub fn parse(
         },
         Kind::Bool => match raw_dtype {
             DataType::String => {
-                let t = trimmed(raw).str().to_lowercase();
+                let t = trimmed(raw, clean).str().to_lowercase();
                 let any_of = |words: &[String]| {
                     words
                         .iter()
@@ -139,7 +162,7 @@ mod tests {
 
     fn run(values: &[Option<&str>], kind: Kind, fmt: &str) -> Series {
         let df = df!("x" => values.to_vec()).unwrap();
-        let expr = parse(col("x"), &DataType::String, kind, &settings(fmt)).unwrap();
+        let expr = parse(col("x"), &DataType::String, kind, &settings(fmt), false).unwrap();
         df.lazy()
             .select([expr.alias("x")])
             .collect()
@@ -216,12 +239,50 @@ mod tests {
     }
 
     #[test]
+    fn clean_text_is_text_without_blanks_or_outer_whitespace() {
+        let clean =
+            |values: &[Option<&str>]| is_clean_text(&Column::new("x".into(), values.to_vec()));
+        assert!(clean(&[Some("C001"), None, Some("a b")]));
+        assert!(!clean(&[Some("C001"), Some(" C002")]));
+        assert!(!clean(&[Some("C001\t")]));
+        assert!(!clean(&[Some("")]));
+        assert!(!clean(&[Some("\u{a0}x")]));
+        assert!(!is_clean_text(&Column::new("x".into(), [1i64])));
+        // A clean column parses to the same values as the trimming path.
+        let df = df!("x" => [Some("C001"), None, Some("a b")]).unwrap();
+        let s = &settings("%Y-%m-%d");
+        let both = df
+            .lazy()
+            .select([
+                parse(col("x"), &DataType::String, Kind::Text, s, true)
+                    .unwrap()
+                    .alias("fast"),
+                parse(col("x"), &DataType::String, Kind::Text, s, false)
+                    .unwrap()
+                    .alias("slow"),
+                present(col("x"), &DataType::String, true).alias("pf"),
+                present(col("x"), &DataType::String, false).alias("ps"),
+            ])
+            .collect()
+            .unwrap();
+        assert!(both
+            .column("fast")
+            .unwrap()
+            .equals_missing(both.column("slow").unwrap()));
+        assert!(both
+            .column("pf")
+            .unwrap()
+            .equals_missing(both.column("ps").unwrap()));
+    }
+
+    #[test]
     fn a_parquet_type_that_cannot_hold_the_kind_is_an_error() {
         let err = parse(
             col("x"),
             &DataType::Boolean,
             Kind::Date,
             &settings("%Y-%m-%d"),
+            false,
         )
         .unwrap_err();
         assert!(err.contains("not a date"), "{err}");
