@@ -207,7 +207,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
     let mut reports = Vec::new();
     let mut rejects = Vec::new();
     let mut load = |spec: &TableSpec,
-                    checks: &dyn Fn(LazyFrame, &mut Reasons) -> LazyFrame,
+                    checks: &dyn Fn(LazyFrame, &mut Reasons) -> PolarsResult<LazyFrame>,
                     keep: &[&'static str]|
      -> Result<DataFrame, Error> {
         let loaded = load_table(input, spec, config, settlement, checks, keep)?;
@@ -216,7 +216,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         Ok(loaded.frame)
     };
 
-    let customers = load(&CUSTOMERS_SPEC, &|lf, _| lf, &[])?;
+    let customers = load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?;
     let customer_ids = keys(&customers, CUSTOMER_ID);
     let known_customer = |lf: LazyFrame, reasons: &mut Reasons| {
         let unknown = reasons.code("unknown customer_id");
@@ -241,13 +241,15 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         &|lf, reasons| {
             let unknown = reasons.code("unknown invoice_id");
             let early = reasons.code("payment_date before the invoice's issue_date");
-            join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
-                when(col(ISSUE).is_null())
-                    .then(lit(unknown))
-                    .when(col(PAYMENT_DATE).lt(col(ISSUE)))
-                    .then(lit(early))
-                    .otherwise(col(REASON))
-                    .alias(REASON),
+            Ok(
+                join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
+                    when(col(ISSUE).is_null())
+                        .then(lit(unknown))
+                        .when(col(PAYMENT_DATE).lt(col(ISSUE)))
+                        .then(lit(early))
+                        .otherwise(col(REASON))
+                        .alias(REASON),
+                ),
             )
         },
         &[INVOICE_KEY],
@@ -311,6 +313,9 @@ fn keys(df: &DataFrame, column: &str) -> DataFrame {
         .expect("distinct keys of a validated column")
 }
 
+/// A left join on `on` that keeps the left rows in order. (Tried instead: a
+/// hash map or sorted hashes of the text ids probed in parallel; on the
+/// 100k book both were slower than this join.)
 fn join_left(lf: LazyFrame, other: LazyFrame, on: &str) -> LazyFrame {
     lf.join_builder()
         .with(other)
@@ -322,13 +327,18 @@ fn join_left(lf: LazyFrame, other: LazyFrame, on: &str) -> LazyFrame {
 }
 
 /// Sets the reason `unknown` where `column` is not null and not among `known`.
-fn flag_known(lf: LazyFrame, known: &DataFrame, column: &str, unknown: u32) -> LazyFrame {
-    join_left(lf, known.clone().lazy(), column).with_column(
+fn flag_known(
+    lf: LazyFrame,
+    known: &DataFrame,
+    column: &str,
+    unknown: u32,
+) -> PolarsResult<LazyFrame> {
+    Ok(join_left(lf, known.clone().lazy(), column).with_column(
         when(col(column).is_not_null().and(col(KNOWN).is_null()))
             .then(lit(unknown))
             .otherwise(col(REASON))
             .alias(REASON),
-    )
+    ))
 }
 
 /// The reasons rows of one table are rejected for. Rows carry a `u32` code
@@ -367,7 +377,7 @@ fn load_table(
     spec: &TableSpec,
     config: &Config,
     settlement: Settlement,
-    checks: &dyn Fn(LazyFrame, &mut Reasons) -> LazyFrame,
+    checks: &dyn Fn(LazyFrame, &mut Reasons) -> PolarsResult<LazyFrame>,
     keep: &[&'static str],
 ) -> Result<Loaded, Error> {
     let settings = config.table_settings(spec.name);
@@ -543,13 +553,14 @@ fn load_table(
             lit(NULL).cast(IDX_DTYPE).alias(FIRST),
         ]);
     let ok = parsed.lazy().filter(col(REASON).is_null());
-    let checked = checks(ok, &mut reasons).collect().map_err(internal)?;
+    let checked = checks(ok, &mut reasons)
+        .and_then(LazyFrame::collect)
+        .map_err(internal)?;
     lap("checked against earlier tables");
     rejected = concat_reasons(rejected, &checked);
     let mut ok = checked.lazy().filter(col(REASON).is_null());
     if let Some(id) = id_column(spec) {
-        let mut checked = ok.collect().map_err(internal)?;
-        checked.rechunk_mut();
+        let checked = ok.collect().map_err(internal)?;
         let first = duplicate_of(
             checked
                 .column(id)
@@ -562,20 +573,24 @@ fn load_table(
                 .idx()
                 .map_err(internal)?,
         );
-        let duplicate = reasons.code(&format!("duplicate {id}"));
-        let with_dups = checked
-            .lazy()
-            .with_column(lit(Series::new(FIRST.into(), first)).alias(FIRST))
-            .with_column(
-                when(col(FIRST).is_not_null())
-                    .then(lit(duplicate))
-                    .otherwise(col(REASON))
-                    .alias(REASON),
-            )
-            .collect()
-            .map_err(internal)?;
-        rejected = concat_reasons(rejected, &with_dups);
-        ok = with_dups.lazy().filter(col(REASON).is_null());
+        ok = if first.iter().all(Option::is_none) {
+            checked.lazy()
+        } else {
+            let duplicate = reasons.code(&format!("duplicate {id}"));
+            let with_dups = checked
+                .lazy()
+                .with_column(lit(Series::new(FIRST.into(), first)).alias(FIRST))
+                .with_column(
+                    when(col(FIRST).is_not_null())
+                        .then(lit(duplicate))
+                        .otherwise(col(REASON))
+                        .alias(REASON),
+                )
+                .collect()
+                .map_err(internal)?;
+            rejected = concat_reasons(rejected, &with_dups);
+            with_dups.lazy().filter(col(REASON).is_null())
+        };
     }
 
     let mut out: Vec<Expr> = spec.columns.iter().map(|c| with_default(c.name)).collect();
@@ -632,32 +647,32 @@ fn describe_column(name: &str, src: &str) -> String {
 }
 
 /// For each position of `ids`: the row (from `rows`) of the first earlier
-/// position holding the same id, or `None`. Ids are hashed once in a
-/// sequential pass, the hashes sorted, and equal hashes confirmed by
-/// comparing the text: exact, and far cheaper than a hash table or group-by
-/// over millions of distinct text ids. `rows` must ascend with position.
+/// position holding the same id, or `None`. Ids are hashed once (in
+/// parallel), the (hash, position) pairs sorted, and equal hashes confirmed
+/// on the text: exact, and cheaper here than a hash map or a group-by over
+/// millions of distinct text ids (each measured at seconds). Any hash will
+/// do; the result does not depend on its values. `rows` must ascend with
+/// position.
 fn duplicate_of(ids: &StringChunked, rows: &IdxCa) -> Vec<Option<IdxSize>> {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut keyed: Vec<(u64, u32)> = ids
-        .iter()
+    use rayon::prelude::*;
+    use std::hash::BuildHasher;
+    let state = PlRandomState::default();
+    let ids = ids.rechunk();
+    let texts: Vec<Option<&str>> = ids.iter().collect();
+    let mut keyed: Vec<(u64, u32)> = texts
+        .par_iter()
         .enumerate()
-        .filter_map(|(pos, id)| {
-            id.map(|id| {
-                let mut h = DefaultHasher::new();
-                id.hash(&mut h);
-                (h.finish(), pos as u32)
-            })
-        })
+        .filter_map(|(pos, id)| id.map(|id| (state.hash_one(id), pos as u32)))
         .collect();
-    keyed.sort_unstable();
+    keyed.par_sort_unstable();
     let mut first = vec![None; ids.len()];
     for run in keyed
         .chunk_by(|a, b| a.0 == b.0)
         .filter(|run| run.len() > 1)
     {
         for (j, &(_, pos)) in run.iter().enumerate() {
-            let id = ids.get(pos as usize);
-            if let Some(&(_, earlier)) = run[..j].iter().find(|(_, p)| ids.get(*p as usize) == id) {
+            let id = texts[pos as usize];
+            if let Some(&(_, earlier)) = run[..j].iter().find(|(_, p)| texts[*p as usize] == id) {
                 first[pos as usize] = rows.get(earlier as usize);
             }
         }
@@ -911,67 +926,46 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
 }
 
 /// Adds [`SETTLED_DATE`]: the first day the invoice's payments, summed in
-/// date order, reach its amount within [`SETTLE_TOLERANCE_CENTS`]. Sums are
-/// in whole cents, so the result does not depend on row order.
+/// date order, reach its amount within [`SETTLE_TOLERANCE_CENTS`], and
+/// [`PAYMENTS_TO_SETTLE`]: how many payments that took. Sums are in whole
+/// cents and same-day payments are taken largest first, so the result does
+/// not depend on row order.
 ///
-/// Payments are sorted by (invoice key, date) and summed once down the whole
-/// column; each invoice's own running total is that sum less its value just
-/// before the invoice's first payment, carried down with `cum_max` (valid
-/// because payments are positive, so the running sum never falls). No
-/// per-invoice window: those cost seconds on millions of invoices.
+/// Invoice keys are the invoices' row numbers, so payments are bucketed by
+/// key with a counting sort (no hashing, no global sort), and each invoice's
+/// few payments are settled on their own, in parallel.
 fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFrame, Error> {
+    let amounts = invoices
+        .clone()
+        .lazy()
+        .select([cents(AMOUNT)])
+        .collect()
+        .map_err(internal)?;
+    let amounts = amounts[0].i64().map_err(internal)?.rechunk();
     let paid = payments
         .clone()
         .lazy()
-        .select([
-            col(INVOICE_KEY),
-            day(PAYMENT_DATE).alias("__day"),
-            cents(AMOUNT).alias("__paid"),
-        ])
-        .join(
-            invoices
-                .clone()
-                .lazy()
-                .select([col(INVOICE_KEY), cents(AMOUNT).alias(AMOUNT)]),
-            [col(INVOICE_KEY)],
-            [col(INVOICE_KEY)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        // Larger payments first within a day: the order is fixed whatever
-        // the input's row order.
-        .sort(
-            [INVOICE_KEY, "__day", "__paid"],
-            SortMultipleOptions::default().with_order_descending_multi([false, false, true]),
-        )
-        .with_row_index("__i", None)
-        .with_column(col("__paid").cum_sum(false).alias("__cum"))
-        .with_column(
-            col(INVOICE_KEY)
-                .neq(col(INVOICE_KEY).shift(lit(1)))
-                .fill_null(lit(true))
-                .alias("__start"),
-        )
-        .with_columns([
-            when(col("__start"))
-                .then(col("__cum") - col("__paid"))
-                .otherwise(lit(0i64))
-                .cum_max(false)
-                .alias("__offset"),
-            when(col("__start"))
-                .then(col("__i"))
-                .otherwise(lit(0u32))
-                .cum_max(false)
-                .alias("__first"),
-        ])
-        .filter((col("__cum") - col("__offset")).gt_eq(col(AMOUNT) - lit(SETTLE_TOLERANCE_CENTS)))
-        .group_by([col(INVOICE_KEY)])
-        .agg([
-            col("__day").min().cast(DataType::Date).alias(SETTLED_DATE),
-            (col("__i") - col("__first") + lit(1u32))
-                .min()
-                .cast(DataType::Int64)
-                .alias(PAYMENTS_TO_SETTLE),
-        ]);
+        .select([col(INVOICE_KEY), day(PAYMENT_DATE), cents(AMOUNT)])
+        .collect()
+        .map_err(internal)?;
+    let keys = paid[0].idx().map_err(internal)?.rechunk();
+    let days = paid[1].i32().map_err(internal)?.rechunk();
+    let paid_cents = paid[2].i64().map_err(internal)?.rechunk();
+    let (settled, count) = settle(
+        amounts.cont_slice().map_err(internal)?,
+        keys.cont_slice().map_err(internal)?,
+        days.cont_slice().map_err(internal)?,
+        paid_cents.cont_slice().map_err(internal)?,
+    );
+    let settled = Column::new(SETTLED_DATE.into(), settled)
+        .cast(&DataType::Date)
+        .map_err(internal)?;
+    let count = Column::new(PAYMENTS_TO_SETTLE.into(), count);
+    let mut invoices = invoices;
+    invoices
+        .with_column(settled)
+        .and_then(|df| df.with_column(count))
+        .map_err(internal)?;
     // Contract columns, then settled_date, payments_to_settle and
     // invoice_key, then extras.
     let n_contract = INVOICES_SPEC.columns.len();
@@ -979,7 +973,7 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
-        .filter(|n| n != INVOICE_KEY)
+        .filter(|n| n != INVOICE_KEY && n != SETTLED_DATE && n != PAYMENTS_TO_SETTLE)
         .collect();
     let mut order: Vec<Expr> = names[..n_contract]
         .iter()
@@ -989,8 +983,46 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
     order.push(col(PAYMENTS_TO_SETTLE));
     order.push(col(INVOICE_KEY));
     order.extend(names[n_contract..].iter().map(|n| col(n.as_str())));
-    join_left(invoices.lazy(), paid, INVOICE_KEY)
-        .select(order)
-        .collect()
-        .map_err(internal)
+    invoices.lazy().select(order).collect().map_err(internal)
+}
+
+/// Per invoice key (`amounts[key]`, cents): the settlement day and the
+/// number of payments it took, from payments given as parallel slices of
+/// invoice key, day number and cents (no nulls: validated rows).
+fn settle(
+    amounts: &[i64],
+    keys: &[IdxSize],
+    days: &[i32],
+    paid: &[i64],
+) -> (Vec<Option<i32>>, Vec<Option<i64>>) {
+    use rayon::prelude::*;
+    // Counting sort of the payments by invoice key.
+    let mut start = vec![0usize; amounts.len() + 1];
+    for &k in keys {
+        start[k as usize + 1] += 1;
+    }
+    for i in 0..amounts.len() {
+        start[i + 1] += start[i];
+    }
+    let mut next = start.clone();
+    let mut sorted = vec![(0i32, 0i64); keys.len()];
+    for ((&k, &d), &p) in keys.iter().zip(days).zip(paid) {
+        sorted[next[k as usize]] = (d, p);
+        next[k as usize] += 1;
+    }
+    (0..amounts.len())
+        .into_par_iter()
+        .map(|k| {
+            let mut own = sorted[start[k]..start[k + 1]].to_vec();
+            own.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            let mut sum = 0i64;
+            for (i, &(d, p)) in own.iter().enumerate() {
+                sum += p;
+                if sum >= amounts[k] - SETTLE_TOLERANCE_CENTS {
+                    return (Some(d), Some(i as i64 + 1));
+                }
+            }
+            (None, None)
+        })
+        .unzip()
 }
