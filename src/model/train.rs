@@ -270,9 +270,12 @@ fn build(
     } else {
         vec![rows]
     };
-    let mut fit = None;
+    let mut fit: Option<LogisticFit> = None;
     for pass in passes {
         let bad: Vec<bool> = pass.iter().map(|&r| data.bad[r]).collect();
+        // Every row starts from the sample's fit: the same optimum, in a
+        // fraction of the steps.
+        let mut start = fit.take();
         fit = loop {
             if kept.is_empty() {
                 return Err(TrainError::NoFeature(format!(
@@ -285,7 +288,8 @@ fn build(
             for i in 0..pass.len() {
                 x.extend(columns.iter().map(|c| c[i]));
             }
-            let fit = fit_logistic(&x, kept.len(), &bad, config.l2)?;
+            let fit = fit_logistic(&x, kept.len(), &bad, config.l2, start.as_ref())?;
+            start = None;
             let wrong = fit
                 .coefficients
                 .iter()
