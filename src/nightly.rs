@@ -6,7 +6,7 @@
 //! dated after the day is used (features, invoice state and KPIs all cut
 //! at the day).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -109,7 +109,11 @@ pub fn nightly(
         progress.stage(next);
     };
     let d = dates::to_days(on);
-    let features = features::as_of(book, on, card.bad_event.bad_dpd)?;
+    // The invoices' state on the day, computed once for the features, the
+    // accounts, the forecast and the KPIs.
+    let state = features::invoice_state(book, d).collect()?;
+    let features =
+        features::from_state(book, state.clone().lazy(), d, card.bad_event.bad_dpd).collect()?;
     lap("features", &mut timings);
     let scored = score::score(card, &features)?;
     let scores = scores_frame(book, on, card, &features, &scored, previous)?;
@@ -119,6 +123,7 @@ pub fn nightly(
     let accounts = actions::accounts(
         book,
         d,
+        &state,
         &features,
         &scored,
         FactWindows {
@@ -132,9 +137,9 @@ pub fn nightly(
         .map(|a| limits::decide(a, &config.limits))
         .collect();
     lap("actions", &mut timings);
-    let weeks = cash_forecast(book, d, &accounts, &config.forecast)?;
+    let weeks = cash_forecast(book, d, &state, &accounts, &config.forecast)?;
     lap("forecast", &mut timings);
-    let kpis = kpis::kpis(book, on, features.height())?;
+    let kpis = kpis::kpis(book, on, &state, features.height())?;
     lap("kpis", &mut timings);
 
     let mut summary = Summary {
@@ -398,27 +403,38 @@ fn forecast_frame(weeks: &[Week]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Open invoices on day `d` and each customer's recent days late, fed to
-/// [`forecast::forecast`]; a customer in default has pd 1.
+/// Open invoices on day `d` (from its invoice `state`) and each customer's
+/// recent days late, fed to [`forecast::forecast`]; a customer in default
+/// has pd 1. `accounts` are in customer id order, one per customer.
 fn cash_forecast(
     book: &Book,
     d: i32,
+    state: &DataFrame,
     accounts: &[Account],
     cfg: &forecast::ForecastConfig,
 ) -> PolarsResult<Vec<Week>> {
-    let index: HashMap<&str, usize> = accounts
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.customer_id.as_str(), i))
-        .collect();
-    let state = crate::features::invoice_state(book, d).collect()?;
-    let ids = matrix::str_column(&state, s::CUSTOMER_ID)?;
+    // Customer key -> account: accounts follow the customers sorted by id.
+    let by_id = book
+        .customers
+        .clone()
+        .lazy()
+        .select([col(s::CUSTOMER_ID), col(s::CUSTOMER_KEY)])
+        .sort([s::CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()?;
+    let mut account_of = vec![None; book.customers.height()];
+    for (i, key) in by_id.column(s::CUSTOMER_KEY)?.idx()?.iter().enumerate() {
+        if let Some(key) = key {
+            account_of[key as usize] = Some(i);
+        }
+    }
+    debug_assert_eq!(by_id.height(), accounts.len());
+    let keys = state.column(s::CUSTOMER_KEY)?.idx()?;
     let invoice_ids = book.invoices.column(s::INVOICE_ID)?.str()?;
-    let num = matrix::float_columns(&state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
+    let num = matrix::float_columns(state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
     let mut history: Vec<Vec<i32>> = vec![Vec::new(); accounts.len()];
     let mut open = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let Some(&c) = id.as_deref().and_then(|id| index.get(id)) else {
+    for (i, key) in keys.iter().enumerate() {
+        let Some(c) = key.and_then(|k| account_of[k as usize]) else {
             continue;
         };
         let due = num[1][i].unwrap_or(0.0) as i32;

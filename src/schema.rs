@@ -122,6 +122,11 @@ pub const PAYMENTS_TO_SETTLE: &str = "payments_to_settle";
 /// instead of the text id, which is many times slower on millions of rows.
 pub const INVOICE_KEY: &str = "invoice_key";
 
+/// Derived by ingest on `customers` (its row number, `u32`) and carried by
+/// every table that names a customer (null where an event names none). As
+/// with [`INVOICE_KEY`], later stages group and join on it, not on the text.
+pub const CUSTOMER_KEY: &str = "customer_key";
+
 /// Tolerance for "payments reach the amount": 0.01 in money, as cents.
 pub const SETTLE_TOLERANCE_CENTS: i64 = 1;
 

@@ -295,3 +295,78 @@ fn shuffling_input_rows_changes_nothing() {
         })
         .unwrap();
 }
+
+/// The snapshots as the one-day path makes them: features as of each
+/// snapshot day, defaults left out, the label joined (what `snapshots` did
+/// before its sweep, kept here as the reference).
+fn snapshots_one_day_at_a_time(book: &Book, as_of: chrono::NaiveDate) -> DataFrame {
+    let params = LabelParams::default();
+    let known = known_on(book, as_of).unwrap();
+    let first = known
+        .invoices
+        .column(s::ISSUE_DATE)
+        .unwrap()
+        .date()
+        .unwrap()
+        .physical()
+        .min()
+        .map(dates::from_days)
+        .unwrap();
+    let mut frames = Vec::new();
+    for snap in snapshot_days(first, as_of, 1) {
+        let f = features::as_of(&known, snap, params.bad_dpd)
+            .unwrap()
+            .lazy()
+            .filter(col(IN_DEFAULT).not());
+        let f = if snap + chrono::Duration::days(params.horizon_days) <= as_of {
+            f.join(
+                label(&known, snap, params),
+                [col(CUSTOMER_ID)],
+                [col(s::CUSTOMER_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col(BAD).fill_null(lit(false)))
+        } else {
+            f.with_column(lit(NULL).cast(DataType::Boolean).alias(BAD))
+        };
+        frames.push(f);
+    }
+    concat(frames, UnionArgs::default())
+        .unwrap()
+        .sort([AS_OF, CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn the_snapshot_sweep_equals_the_one_day_path_on_every_snapshot_day() {
+    let wd = Workdir::new();
+    let (sample, _) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
+    let g = generate(&GenParams {
+        customers: 400,
+        months: 24,
+        seed: 11,
+        stories: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let generated = write_book(g.tables, &wd.path("generated"));
+    for (what, book, as_of) in [
+        ("sample", &sample, day("2026-10-31")),
+        ("sample, mid-month", &sample, day("2026-06-17")),
+        ("generated", &generated, day("2026-10-31")),
+    ] {
+        let swept = features::snapshots(book, as_of, LabelParams::default(), 1).unwrap();
+        let reference = snapshots_one_day_at_a_time(book, as_of);
+        assert!(swept.height() > 1000, "{what}: {} rows", swept.height());
+        let bads = swept
+            .column(BAD)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .sum()
+            .unwrap_or(0);
+        assert!(bads > 20, "{what}: {bads} bad rows");
+        assert_frames_equal(&swept, &reference, what);
+    }
+}

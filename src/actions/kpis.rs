@@ -116,9 +116,10 @@ fn round2(v: f64) -> f64 {
 /// Open cents and counts per aging bucket (current, 1-30, 31-60, 61-90, 90+).
 type AgingCents = [(i64, i64); 5];
 
-/// Open cents on day `d`: (total, not yet due, aging buckets with counts).
-fn open_on(book: &Book, d: i32) -> PolarsResult<(i64, i64, AgingCents)> {
-    let state = crate::features::invoice_state(book, d)
+/// Open cents in an invoice state (`features::invoice_state`): (total, not
+/// yet due, aging buckets with counts).
+fn open_in(state: LazyFrame) -> PolarsResult<(i64, i64, AgingCents)> {
+    let state = state
         .filter(col("__open").gt(lit(0)))
         .select([col("__open"), col("__dpd")])
         .collect()?;
@@ -141,9 +142,15 @@ fn open_on(book: &Book, d: i32) -> PolarsResult<(i64, i64, AgingCents)> {
     Ok((total, buckets[0].0, buckets))
 }
 
-/// The KPIs of `book` as of `on` (see the module docs). `active` is the
-/// number of customers with an invoice on or before `on`.
-pub fn kpis(book: &Book, on: chrono::NaiveDate, active: usize) -> PolarsResult<Kpis> {
+/// The KPIs of `book` as of `on` (see the module docs). `state` is the
+/// invoice state on `on` (`features::invoice_state`); `active` is the number
+/// of customers with an invoice on or before `on`.
+pub fn kpis(
+    book: &Book,
+    on: chrono::NaiveDate,
+    state: &DataFrame,
+    active: usize,
+) -> PolarsResult<Kpis> {
     let d = dates::to_days(on);
     let month_start = |k: u32| dates::to_days(on - Months::new(k));
     // Monthly credit sales, newest first: month k = (on - (k+1) months, on - k months].
@@ -171,8 +178,8 @@ pub fn kpis(book: &Book, on: chrono::NaiveDate, active: usize) -> PolarsResult<K
             months[k as usize].0 += amount.unwrap_or(0.0) as i64;
         }
     }
-    let (ending, ending_current, buckets) = open_on(book, d)?;
-    let (beginning, _, _) = open_on(book, month_start(1))?;
+    let (ending, ending_current, buckets) = open_in(state.clone().lazy())?;
+    let (beginning, _, _) = open_in(crate::features::invoice_state(book, month_start(1)))?;
     let m = |c: i64| c as f64 / 100.0;
     let (sales_now, period_days) = (m(months[0].0), months[0].1);
     let dso = days_of_sales(m(ending), sales_now, period_days);

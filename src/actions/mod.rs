@@ -68,16 +68,18 @@ pub struct FactWindows {
     pub plan_hold_days: i32,
 }
 
-/// One [`Account`] per row of `customers`, in customer id order. `features`
+/// One [`Account`] per row of `customers`, in customer id order. `state`
+/// is the invoice state of day `d` (`features::invoice_state`), `features`
 /// and `scores` are those of day `d` (active customers only).
 pub fn accounts(
     book: &Book,
     d: i32,
+    state: &DataFrame,
     features: &DataFrame,
     scores: &DataFrame,
     windows: FactWindows,
 ) -> PolarsResult<Vec<Account>> {
-    let state = crate::features::invoice_state(book, d);
+    let state = state.clone().lazy();
     let open = col("__open").gt(lit(0));
     let overdue = open.clone().and(col("__dpd").gt(lit(0)));
     let dunning = overdue
@@ -104,15 +106,15 @@ pub fn accounts(
                     windows.plan_hold_days,
                 )),
         )
-        .group_by([col(s::CUSTOMER_ID)])
+        .group_by([col(s::CUSTOMER_KEY)])
         .agg([day(s::REQUEST_DATE).max().alias("__plan_day")]);
     let state = state.join(
         plans,
-        [col(s::CUSTOMER_ID)],
-        [col(s::CUSTOMER_ID)],
+        [col(s::CUSTOMER_KEY)],
+        [col(s::CUSTOMER_KEY)],
         JoinArgs::new(JoinType::Left),
     );
-    let per_customer = state.group_by([col(s::CUSTOMER_ID)]).agg([
+    let per_customer = state.group_by([col(s::CUSTOMER_KEY)]).agg([
         count(dunning.clone()).alias("__dun_n"),
         masked(col("__open"), dunning.clone())
             .sum()
@@ -143,7 +145,7 @@ pub fn accounts(
             book.invoices
                 .clone()
                 .lazy()
-                .select([col(s::INVOICE_KEY), col(s::CUSTOMER_ID).alias("__payer")]),
+                .select([col(s::INVOICE_KEY), col(s::CUSTOMER_KEY).alias("__payer")]),
             [col(s::INVOICE_KEY)],
             [col(s::INVOICE_KEY)],
             JoinArgs::new(JoinType::Inner),
@@ -156,6 +158,7 @@ pub fn accounts(
         .clone()
         .lazy()
         .select([
+            col(s::CUSTOMER_KEY),
             col(s::CUSTOMER_ID),
             col(s::NAME).cast(DataType::String),
             col(s::CREDIT_LIMIT),
@@ -183,13 +186,13 @@ pub fn accounts(
         )
         .join(
             per_customer,
-            [col(s::CUSTOMER_ID)],
-            [col(s::CUSTOMER_ID)],
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
             JoinArgs::new(JoinType::Left),
         )
         .join(
             last_payment,
-            [col(s::CUSTOMER_ID)],
+            [col(s::CUSTOMER_KEY)],
             [col("__payer")],
             JoinArgs::new(JoinType::Left),
         )

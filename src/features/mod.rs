@@ -12,6 +12,7 @@
 
 pub mod names;
 mod snapshots;
+mod sweep;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -94,42 +95,63 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
 /// [`as_of`] as a plan, for callers that collect many days at once.
 pub fn as_of_lazy(book: &Book, on: NaiveDate, bad_dpd: i64) -> LazyFrame {
     let d = dates::to_days(on);
-    let state = invoice_state(book, d);
-    let exposure = exposure(state.clone());
-    let behaviour = payment_behaviour(state, d);
+    from_state(book, invoice_state(book, d), d, bad_dpd)
+}
+
+/// [`as_of`] day `d` from that day's [`invoice_state`], for callers that
+/// use the state for more than the features.
+pub(crate) fn from_state(book: &Book, state: LazyFrame, d: i32, bad_dpd: i64) -> LazyFrame {
+    finish(book, aggregates(book, state, d), d, bad_dpd, &[])
+}
+
+/// Per customer key with an invoice by `d`: the aggregates the features are
+/// made of (the columns [`finish`] reads), from day `d`'s invoice state.
+fn aggregates(book: &Book, state: LazyFrame, d: i32) -> LazyFrame {
+    let on_key = |lf: LazyFrame, other: LazyFrame| {
+        lf.join(
+            other,
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
+            JoinArgs::new(JoinType::Left),
+        )
+    };
+    on_key(
+        on_key(
+            on_key(
+                on_key(exposure(state.clone()), payment_behaviour(state, d)),
+                requests(book, d),
+            ),
+            orders(book, d),
+        ),
+        own_events(book, d),
+    )
+}
+
+/// The feature frame of day `d` from its per-customer `aggregates` (keyed
+/// by customer key): the customer's own columns and its industry's news
+/// joined, features derived, sorted by customer id; the `carry` columns of
+/// `aggregates` last.
+fn finish(book: &Book, aggregates: LazyFrame, d: i32, bad_dpd: i64, carry: &[&str]) -> LazyFrame {
     let customers = book.customers.clone().lazy().select([
+        col(s::CUSTOMER_KEY),
         col(s::CUSTOMER_ID),
         col(s::CREDIT_LIMIT),
         col(s::PAYMENT_TERMS_DAYS),
         col(s::INDUSTRY),
     ]);
-    let on_id = |lf: LazyFrame, other: LazyFrame| {
-        lf.join(
-            other,
-            [col(CUSTOMER_ID)],
-            [col(CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Left),
+    let joined = aggregates
+        .join(
+            customers,
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
+            JoinArgs::new(JoinType::Inner),
         )
-    };
-    let base = exposure.join(
-        customers,
-        [col(CUSTOMER_ID)],
-        [col(CUSTOMER_ID)],
-        JoinArgs::new(JoinType::Inner),
-    );
-    let joined = on_id(
-        on_id(
-            on_id(on_id(base, behaviour), requests(book, d)),
-            orders(book, d),
-        ),
-        own_events(book, d),
-    )
-    .join(
-        industry_news(book, d),
-        [col(INDUSTRY)],
-        [col(INDUSTRY)],
-        JoinArgs::new(JoinType::Left),
-    );
+        .join(
+            industry_news(book, d),
+            [col(INDUSTRY)],
+            [col(INDUSTRY)],
+            JoinArgs::new(JoinType::Left),
+        );
     let mut columns = vec![
         col(CUSTOMER_ID),
         lit(d).cast(DataType::Date).alias(AS_OF),
@@ -143,14 +165,15 @@ pub fn as_of_lazy(book: &Book, on: NaiveDate, bad_dpd: i64) -> LazyFrame {
             .or(col("__written_off").gt(lit(0)))
             .alias(IN_DEFAULT),
     );
+    columns.extend(carry.iter().map(|c| col(*c)));
     joined
         .with_columns(derived(d))
         .select(columns)
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
 }
 
-/// One row per invoice issued on or before `d`, with its state that day:
-/// `__amount`, `__paid` and `__open` (cents), `__issue`, `__due` and
+/// One row per invoice issued on or before `d` (with its invoice and
+/// customer keys), with its state that day: `__amount`, `__paid` and `__open` (cents), `__issue`, `__due` and
 /// `__settled` (day numbers; settled null unless on or before `d`),
 /// `__payments` it took to settle (null unless settled by `d`), `__dpd`
 /// (days past due while open, else null), `__written_off` (by `d`).
@@ -165,7 +188,7 @@ pub(crate) fn invoice_state(book: &Book, d: i32) -> LazyFrame {
         .filter(day(s::ISSUE_DATE).lt_eq(lit(d)))
         .select([
             col(s::INVOICE_KEY),
-            col(s::CUSTOMER_ID),
+            col(s::CUSTOMER_KEY),
             day(s::ISSUE_DATE).alias("__issue"),
             day(s::DUE_DATE).alias("__due"),
             cents(s::AMOUNT).alias("__amount"),
@@ -244,7 +267,7 @@ fn dpd_between(lo: i32, hi: Option<i32>) -> Expr {
 /// Exposure per customer (cents; `__open_c`, `__overdue_c`, aging and
 /// `__disputed_c` become money in [`final_column`]).
 fn exposure(state: LazyFrame) -> LazyFrame {
-    state.group_by([col(CUSTOMER_ID)]).agg([
+    state.group_by([col(s::CUSTOMER_KEY)]).agg([
         col("__open").sum().alias("__open_c"),
         open_where(col("__dpd").gt(lit(0))).alias("__overdue_c"),
         col("__open")
@@ -319,7 +342,7 @@ fn payment_behaviour(state: LazyFrame, d: i32) -> LazyFrame {
             .max()
             .alias("__last_late"),
     );
-    settled.group_by([col(CUSTOMER_ID)]).agg(aggs)
+    settled.group_by([col(s::CUSTOMER_KEY)]).agg(aggs)
 }
 
 /// Credit requests filed by `d`.
@@ -355,7 +378,7 @@ fn requests(book: &Book, d: i32) -> LazyFrame {
         .clone()
         .lazy()
         .filter(day(s::REQUEST_DATE).lt_eq(lit(d)))
-        .group_by([col(CUSTOMER_ID)])
+        .group_by([col(s::CUSTOMER_KEY)])
         .agg(aggs)
 }
 
@@ -390,7 +413,7 @@ fn orders(book: &Book, d: i32) -> LazyFrame {
         .clone()
         .lazy()
         .filter(day(s::ORDER_DATE).lt_eq(lit(d)))
-        .group_by([col(CUSTOMER_ID)])
+        .group_by([col(s::CUSTOMER_KEY)])
         .agg(aggs)
 }
 
@@ -404,7 +427,7 @@ fn own_events(book: &Book, d: i32) -> LazyFrame {
                 .is_not_null()
                 .and(day(s::EVENT_DATE).lt_eq(lit(d))),
         )
-        .group_by([col(CUSTOMER_ID)])
+        .group_by([col(s::CUSTOMER_KEY)])
         .agg([
             masked(col(s::SEVERITY), in_window(s::EVENT_DATE, d, 90))
                 .max()

@@ -30,7 +30,6 @@ pub use source::Format;
 const ROW: &str = "__row";
 /// The rule a row breaks, as a code into the table's [`Reasons`]; null when none.
 const REASON: &str = "__reason";
-const KNOWN: &str = "__known";
 const ISSUE: &str = "__issue_date";
 const FIRST: &str = "__first_row";
 
@@ -216,13 +215,19 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         Ok(loaded.frame)
     };
 
-    let customers = load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?;
-    let customer_ids = keys(&customers, CUSTOMER_ID);
+    let customers = with_key_after_contract(
+        load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?,
+        CUSTOMERS_SPEC.columns.len(),
+        CUSTOMER_KEY,
+    )?;
+    let customer_keys = customers
+        .select([CUSTOMER_ID, CUSTOMER_KEY])
+        .map_err(internal)?;
     let known_customer = |lf: LazyFrame, reasons: &mut Reasons| {
         let unknown = reasons.code("unknown customer_id");
-        flag_known(lf, &customer_ids, CUSTOMER_ID, unknown)
+        flag_known(lf, &customer_keys, CUSTOMER_ID, CUSTOMER_KEY, unknown)
     };
-    let invoices = load(&INVOICES_SPEC, &known_customer, &[])?
+    let invoices = load(&INVOICES_SPEC, &known_customer, &[CUSTOMER_KEY])?
         .with_row_index(INVOICE_KEY.into(), None)
         .map_err(internal)?;
     // The one join on the text invoice id: it also hands payments their key.
@@ -254,9 +259,9 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         },
         &[INVOICE_KEY],
     )?;
-    let orders = load(&ORDERS_SPEC, &known_customer, &[])?;
-    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[])?;
-    let events = load(&EVENTS_SPEC, &known_customer, &[])?;
+    let orders = load(&ORDERS_SPEC, &known_customer, &[CUSTOMER_KEY])?;
+    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[CUSTOMER_KEY])?;
+    let events = load(&EVENTS_SPEC, &known_customer, &[CUSTOMER_KEY])?;
 
     let payments = match settlement {
         Settlement::PaymentsTable => payments,
@@ -302,15 +307,16 @@ fn internal(e: PolarsError) -> Error {
     Error::input("(ingest)", format!("internal error while validating: {e}"))
 }
 
-/// One distinct-key frame with a `__known` marker, for referential checks.
-fn keys(df: &DataFrame, column: &str) -> DataFrame {
-    df.clone()
-        .lazy()
-        .select([col(column)])
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .with_column(lit(true).alias(KNOWN))
-        .collect()
-        .expect("distinct keys of a validated column")
+/// `df` with its row number as `key`, placed right after the first `n`
+/// (contract) columns.
+fn with_key_after_contract(df: DataFrame, n: usize, key: &str) -> Result<DataFrame, Error> {
+    let names: Vec<PlSmallStr> = df.get_column_names_owned();
+    let mut order: Vec<PlSmallStr> = names[..n].to_vec();
+    order.push(key.into());
+    order.extend(names[n..].iter().cloned());
+    df.with_row_index(key.into(), None)
+        .and_then(|df| df.select(order))
+        .map_err(internal)
 }
 
 /// A left join on `on` that keeps the left rows in order. (Tried instead: a
@@ -326,15 +332,17 @@ fn join_left(lf: LazyFrame, other: LazyFrame, on: &str) -> LazyFrame {
         .finish()
 }
 
-/// Sets the reason `unknown` where `column` is not null and not among `known`.
+/// Adds `key` from `known` (distinct values of `column` with their key) and
+/// sets the reason `unknown` where `column` is not null and not among them.
 fn flag_known(
     lf: LazyFrame,
     known: &DataFrame,
     column: &str,
+    key: &str,
     unknown: u32,
 ) -> PolarsResult<LazyFrame> {
     Ok(join_left(lf, known.clone().lazy(), column).with_column(
-        when(col(column).is_not_null().and(col(KNOWN).is_null()))
+        when(col(column).is_not_null().and(col(key).is_null()))
             .then(lit(unknown))
             .otherwise(col(REASON))
             .alias(REASON),
@@ -396,7 +404,7 @@ fn load_table(
             ));
         }
         return Ok(Loaded {
-            frame: empty_table(spec),
+            frame: empty_table(spec, keep),
             report: TableReport {
                 table: spec.name,
                 source: None,
@@ -486,6 +494,7 @@ fn load_table(
                 && n != SETTLED_DATE
                 && n != PAYMENTS_TO_SETTLE
                 && n != INVOICE_KEY
+                && n != CUSTOMER_KEY
                 && !n.starts_with("__")
         })
         .collect();
@@ -898,12 +907,14 @@ fn date_range(
     ))
 }
 
-/// An empty frame with the declared columns of `spec`.
-fn empty_table(spec: &TableSpec) -> DataFrame {
+/// An empty frame with the declared columns of `spec`, then the derived
+/// key columns `keep`.
+fn empty_table(spec: &TableSpec, keep: &[&'static str]) -> DataFrame {
     let columns: Vec<Column> = spec
         .columns
         .iter()
         .map(|c| Column::new_empty(c.name.into(), &parse::dtype(c.kind)))
+        .chain(keep.iter().map(|k| Column::new_empty((*k).into(), &IDX_DTYPE)))
         .collect();
     DataFrame::new(0, columns).expect("empty frame")
 }

@@ -1,0 +1,707 @@
+//! Every snapshot day in one sweep. The one-day path ([`super::as_of`])
+//! filters and groups the whole book once per day; over 36 month ends of a
+//! 10M-invoice book that is minutes. Here each table is bucketed by customer
+//! once (a counting sort on the customer key), and each customer's own few
+//! rows are then read once per snapshot day, in parallel over customers, to
+//! build the very aggregates [`super::aggregates`] builds (same names, types
+//! and nulls) and the label of [`super::label`]. The features are then
+//! derived from those aggregates by the same expressions
+//! ([`super::finish`]), so the definitions live in one place.
+//!
+//! Contract: [`features_and_labels`] on day `d` equals the one-day features
+//! on `d` with the label joined, value for value (tested on every snapshot
+//! day of the fixture books and of generated books).
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::names::*;
+use super::snapshots::LabelParams;
+use super::{PAYMENT_WINDOWS, REQUEST_WINDOWS};
+use crate::exprs::{cents, day};
+use crate::ingest::Book;
+use crate::schema as s;
+
+/// One invoice, as the aggregates need it (day numbers, cents). Kept small:
+/// the sweep reads every invoice once per snapshot day.
+struct Invoice {
+    issue: i32,
+    due: i32,
+    amount: i64,
+    settled: Option<i32>,
+    written_off: Option<i32>,
+    payments: Option<i32>,
+    disputed: bool,
+    /// Its payments made before the day it settled, as a range of
+    /// [`Sweep::partial`]: the only ones that can count towards an open
+    /// invoice on some day.
+    partial_from: u32,
+    partial_len: u32,
+}
+
+struct Order {
+    day: i32,
+    amount: i64,
+}
+
+struct Request {
+    day: i32,
+    /// Index into [`REQUEST_KINDS`].
+    kind: usize,
+    granted: Option<bool>,
+}
+
+struct Event {
+    day: i32,
+    severity: Option<i64>,
+    insolvency: bool,
+}
+
+const REQUEST_KINDS: [&str; 3] = [
+    s::KIND_TERM_EXTENSION,
+    s::KIND_LIMIT_INCREASE,
+    s::KIND_PAYMENT_PLAN,
+];
+const REQUEST_PREFIXES: [&str; 3] = ["term_extensions", "limit_increases", "payment_plans"];
+
+/// The book's rows bucketed by customer key; each customer's invoices
+/// sorted by issue day and orders by order day, so a day's pass stops at
+/// the first row after it.
+pub struct Sweep {
+    invoices: Vec<Vec<Invoice>>,
+    /// (day, cents) of the payments [`Invoice::partial_from`] points into.
+    partial: Vec<(i32, i64)>,
+    orders: Vec<Vec<Order>>,
+    requests: Vec<Vec<Request>>,
+    events: Vec<Vec<Event>>,
+}
+
+fn i32s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
+    Ok(df.column(c)?.i32()?.iter().collect())
+}
+fn i64s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(df.column(c)?.i64()?.iter().collect())
+}
+fn keys(df: &DataFrame) -> PolarsResult<Vec<Option<IdxSize>>> {
+    Ok(df.column(s::CUSTOMER_KEY)?.idx()?.iter().collect())
+}
+
+impl Sweep {
+    /// Buckets every table of `book` by customer key.
+    pub fn new(book: &Book) -> PolarsResult<Sweep> {
+        let n = book.customers.height();
+        let inv = book
+            .invoices
+            .clone()
+            .lazy()
+            .select([
+                col(s::CUSTOMER_KEY),
+                col(s::INVOICE_KEY),
+                day(s::ISSUE_DATE),
+                day(s::DUE_DATE),
+                cents(s::AMOUNT),
+                col(s::DISPUTED),
+                day(s::SETTLED_DATE),
+                col(s::PAYMENTS_TO_SETTLE),
+                day(s::WRITTEN_OFF_DATE),
+            ])
+            .collect()?;
+        let settled = i32s(&inv, s::SETTLED_DATE)?;
+        // Payments before settlement, per invoice row.
+        let pay = book
+            .payments
+            .clone()
+            .lazy()
+            .select([col(s::INVOICE_KEY), day(s::PAYMENT_DATE), cents(s::AMOUNT)])
+            .collect()?;
+        let inv_keys: Vec<Option<IdxSize>> = inv.column(s::INVOICE_KEY)?.idx()?.iter().collect();
+        // Invoice key -> row of `inv` (a cut book keeps a subset of keys).
+        let mut row_of_key = vec![None; book.invoices.height().max(1)];
+        for (row, k) in inv_keys.iter().enumerate() {
+            if let Some(k) = k {
+                if *k as usize >= row_of_key.len() {
+                    row_of_key.resize(*k as usize + 1, None);
+                }
+                row_of_key[*k as usize] = Some(row);
+            }
+        }
+        // (invoice row, day, cents) of the payments before settlement: few.
+        let pay_days = i32s(&pay, s::PAYMENT_DATE)?;
+        let pay_cents = i64s(&pay, s::AMOUNT)?;
+        let mut early: Vec<(usize, i32, i64)> = Vec::new();
+        for (i, k) in pay.column(s::INVOICE_KEY)?.idx()?.iter().enumerate() {
+            let Some(row) = k.and_then(|k| row_of_key.get(k as usize).copied().flatten()) else {
+                continue;
+            };
+            let (Some(d), Some(c)) = (pay_days[i], pay_cents[i]) else {
+                continue;
+            };
+            if settled[row].is_none_or(|st| d < st) {
+                early.push((row, d, c));
+            }
+        }
+        early.sort_unstable();
+        let partial: Vec<(i32, i64)> = early.iter().map(|&(_, d, c)| (d, c)).collect();
+        let mut partial_at: Vec<(u32, u32)> = vec![(0, 0); inv.height()];
+        for (i, &(row, _, _)) in early.iter().enumerate() {
+            let at = &mut partial_at[row];
+            if at.1 == 0 {
+                at.0 = i as u32;
+            }
+            at.1 += 1;
+        }
+        let mut invoices: Vec<Vec<Invoice>> = (0..n).map(|_| Vec::new()).collect();
+        let (cust, issue, due, amount) = (
+            keys(&inv)?,
+            i32s(&inv, s::ISSUE_DATE)?,
+            i32s(&inv, s::DUE_DATE)?,
+            i64s(&inv, s::AMOUNT)?,
+        );
+        let disputed: Vec<Option<bool>> = inv.column(s::DISPUTED)?.bool()?.iter().collect();
+        let payments = i64s(&inv, s::PAYMENTS_TO_SETTLE)?;
+        let written_off = i32s(&inv, s::WRITTEN_OFF_DATE)?;
+        for (row, &(partial_from, partial_len)) in partial_at.iter().enumerate() {
+            let (Some(c), Some(issue), Some(due), Some(amount)) =
+                (cust[row], issue[row], due[row], amount[row])
+            else {
+                continue;
+            };
+            invoices[c as usize].push(Invoice {
+                issue,
+                due,
+                amount,
+                settled: settled[row],
+                written_off: written_off[row],
+                payments: payments[row].map(|p| p.min(i32::MAX as i64) as i32),
+                disputed: disputed[row].unwrap_or(false),
+                partial_from,
+                partial_len,
+            });
+        }
+        invoices
+            .par_iter_mut()
+            .for_each(|v| v.sort_by_key(|i| i.issue));
+
+        let ord = book
+            .orders
+            .clone()
+            .lazy()
+            .select([col(s::CUSTOMER_KEY), day(s::ORDER_DATE), cents(s::AMOUNT)])
+            .collect()?;
+        let mut orders: Vec<Vec<Order>> = (0..n).map(|_| Vec::new()).collect();
+        let (days, amounts) = (i32s(&ord, s::ORDER_DATE)?, i64s(&ord, s::AMOUNT)?);
+        for (i, c) in keys(&ord)?.into_iter().enumerate() {
+            if let (Some(c), Some(day), Some(amount)) = (c, days[i], amounts[i]) {
+                orders[c as usize].push(Order { day, amount });
+            }
+        }
+        orders.par_iter_mut().for_each(|v| v.sort_by_key(|o| o.day));
+
+        let req = book
+            .credit_requests
+            .clone()
+            .lazy()
+            .select([
+                col(s::CUSTOMER_KEY),
+                day(s::REQUEST_DATE),
+                col(s::KIND),
+                col(s::GRANTED),
+            ])
+            .collect()?;
+        let mut requests: Vec<Vec<Request>> = (0..n).map(|_| Vec::new()).collect();
+        let days = i32s(&req, s::REQUEST_DATE)?;
+        let kinds: Vec<Option<&str>> = req.column(s::KIND)?.str()?.iter().collect();
+        let granted: Vec<Option<bool>> = req.column(s::GRANTED)?.bool()?.iter().collect();
+        for (i, c) in keys(&req)?.into_iter().enumerate() {
+            let kind = kinds[i].and_then(|k| REQUEST_KINDS.iter().position(|x| *x == k));
+            if let (Some(c), Some(day)) = (c, days[i]) {
+                requests[c as usize].push(Request {
+                    day,
+                    kind: kind.unwrap_or(usize::MAX),
+                    granted: granted[i],
+                });
+            }
+        }
+
+        let ev = book
+            .events
+            .clone()
+            .lazy()
+            .select([
+                col(s::CUSTOMER_KEY),
+                day(s::EVENT_DATE),
+                col(s::SEVERITY),
+                col(s::KIND),
+            ])
+            .collect()?;
+        let mut events: Vec<Vec<Event>> = (0..n).map(|_| Vec::new()).collect();
+        let (days, severity) = (i32s(&ev, s::EVENT_DATE)?, i64s(&ev, s::SEVERITY)?);
+        let kinds: Vec<Option<&str>> = ev.column(s::KIND)?.str()?.iter().collect();
+        for (i, c) in keys(&ev)?.into_iter().enumerate() {
+            if let (Some(c), Some(day)) = (c, days[i]) {
+                events[c as usize].push(Event {
+                    day,
+                    severity: severity[i],
+                    insolvency: kinds[i] == Some(s::EVENT_INSOLVENCY_FILING),
+                });
+            }
+        }
+        Ok(Sweep {
+            invoices,
+            partial,
+            orders,
+            requests,
+            events,
+        })
+    }
+
+    /// The aggregates of day `d` (keyed by customer key, customers with an
+    /// invoice issued by `d`, in key order) and, when `label` is given, the
+    /// `bad` column of [`super::label`]; else `bad` is null.
+    pub fn aggregates(&self, d: i32, label: Option<LabelParams>) -> PolarsResult<DataFrame> {
+        let t = std::time::Instant::now();
+        let rows: Vec<Agg> = (0..self.invoices.len())
+            .into_par_iter()
+            .filter_map(|c| self.customer(c, d, label))
+            .collect();
+        let t1 = t.elapsed().as_millis();
+        let f = rows_to_frame(&rows);
+        tracing::trace!(
+            d,
+            aggregates_ms = t1 as u64,
+            frame_ms = (t.elapsed().as_millis() - t1) as u64,
+            "snapshot day"
+        );
+        f
+    }
+
+    fn customer(&self, c: usize, d: i32, label: Option<LabelParams>) -> Option<Agg> {
+        let invoices = &self.invoices[c];
+        let mut a = Agg {
+            key: c as IdxSize,
+            ..Agg::default()
+        };
+        let mut active = false;
+        let mut first_issue = i32::MAX;
+        let mut behaviour = Behaviour::default();
+        let mut any_settled = false;
+        let issued = invoices.partition_point(|i| i.issue <= d);
+        for inv in &invoices[..issued] {
+            active = true;
+            first_issue = first_issue.min(inv.issue);
+            let written = inv.written_off.is_some_and(|w| w <= d);
+            a.written_off += written as i64;
+            let settled = inv.settled.filter(|st| *st <= d);
+            let open = if settled.is_some() || written {
+                0
+            } else {
+                let from = inv.partial_from as usize;
+                let paid: i64 = self.partial[from..from + inv.partial_len as usize]
+                    .iter()
+                    .filter(|(day, _)| *day <= d)
+                    .map(|(_, c)| c)
+                    .sum();
+                (inv.amount - paid).max(0)
+            };
+            if open > 0 {
+                let dpd = d - inv.due;
+                a.open += open;
+                a.open_invoices += 1;
+                if inv.disputed {
+                    a.disputed += open;
+                }
+                if dpd > 0 {
+                    a.overdue += open;
+                    a.max_dpd = a.max_dpd.max(dpd as i64);
+                }
+                let bucket = match dpd {
+                    i32::MIN..=0 => 0,
+                    1..=30 => 1,
+                    31..=60 => 2,
+                    61..=90 => 3,
+                    _ => 4,
+                };
+                a.aging[bucket] += open;
+            }
+            if let Some(st) = settled {
+                any_settled = true;
+                behaviour.add(inv, st, d);
+            }
+        }
+        if !active {
+            return None;
+        }
+        a.first_issue = first_issue;
+        a.behaviour = any_settled.then_some(behaviour);
+        a.requests = self.requests_of(c, d);
+        a.orders = self.orders_of(c, d);
+        a.events = self.events_of(c, d);
+        a.bad = label.map(|p| bad_after(invoices, d, p));
+        Some(a)
+    }
+
+    fn requests_of(&self, c: usize, d: i32) -> Option<Requests> {
+        let mut r = Requests::default();
+        let mut any = false;
+        for q in self.requests[c].iter().filter(|q| q.day <= d) {
+            any = true;
+            r.last = r.last.max(Some(q.day));
+            for (w, &days) in REQUEST_WINDOWS.iter().enumerate() {
+                if q.day > d - days && q.kind < REQUEST_KINDS.len() {
+                    r.counts[q.kind][w] += 1;
+                }
+            }
+            if q.granted == Some(false) && q.day > d - 365 {
+                r.denied += 1;
+            }
+        }
+        any.then_some(r)
+    }
+
+    fn orders_of(&self, c: usize, d: i32) -> Option<Orders> {
+        let mut o = Orders {
+            first: i32::MAX,
+            last: i32::MIN,
+            ..Orders::default()
+        };
+        let orders = &self.orders[c];
+        let placed = orders.partition_point(|o| o.day <= d);
+        if placed == 0 {
+            return None;
+        }
+        o.first = orders[0].day;
+        o.last = orders[placed - 1].day;
+        // Older orders fall in no window.
+        let recent = orders.partition_point(|o| o.day <= d - 360);
+        for order in &orders[recent..placed] {
+            let age = d - order.day;
+            match age {
+                0..=89 => {
+                    o.amount[0] += order.amount;
+                    o.count[0] += 1;
+                }
+                90..=179 => {
+                    o.amount[1] += order.amount;
+                    o.count[1] += 1;
+                }
+                _ => {}
+            }
+            if age < 360 {
+                o.buckets[(age / 30) as usize] += order.amount;
+            }
+        }
+        Some(o)
+    }
+
+    fn events_of(&self, c: usize, d: i32) -> Option<Events> {
+        let mut e = Events::default();
+        let mut any = false;
+        for ev in self.events[c].iter().filter(|e| e.day <= d) {
+            any = true;
+            if ev.day > d - 90 {
+                e.severity_90 = e.severity_90.max(ev.severity);
+            }
+            if ev.day > d - 365 {
+                e.severity_365 = e.severity_365.max(ev.severity);
+            }
+            e.insolvency += ev.insolvency as i64;
+        }
+        any.then_some(e)
+    }
+}
+
+/// [`super::label`] for one customer's invoices (sorted by issue day).
+fn bad_after(invoices: &[Invoice], snap: i32, p: LabelParams) -> bool {
+    let end = snap + p.horizon_days as i32;
+    // An invoice issued after the window can neither reach bad_dpd (its
+    // due day is on or after its issue day) nor be written off in it.
+    let relevant = invoices.partition_point(|i| i.issue <= end);
+    invoices[..relevant].iter().any(|inv| {
+        let first_bad = (inv.due + p.bad_dpd as i32).max(snap + 1);
+        let unpaid_then = inv.settled.is_none_or(|st| st > first_bad)
+            && inv.written_off.is_none_or(|w| w > first_bad);
+        let overdue_bad = first_bad <= end && unpaid_then;
+        let written = inv.written_off.is_some_and(|w| w > snap && w <= end);
+        overdue_bad || written
+    })
+}
+
+#[derive(Default)]
+struct Agg {
+    key: IdxSize,
+    open: i64,
+    overdue: i64,
+    open_invoices: i64,
+    max_dpd: i64,
+    aging: [i64; 5],
+    disputed: i64,
+    first_issue: i32,
+    written_off: i64,
+    behaviour: Option<Behaviour>,
+    requests: Option<Requests>,
+    orders: Option<Orders>,
+    events: Option<Events>,
+    bad: Option<bool>,
+}
+
+/// Settled invoices per payment window ([`PAYMENT_WINDOWS`]).
+#[derive(Default)]
+struct Behaviour {
+    n: [i64; 3],
+    late: [i64; 3],
+    late15: [i64; 3],
+    num: [i64; 3],
+    den: [i64; 3],
+    max_late: [Option<i64>; 3],
+    /// Rows whose payment count is known, and those with more than one.
+    counted: [i64; 3],
+    partial: [i64; 3],
+    prev_num: i64,
+    prev_den: i64,
+    last_late: Option<i32>,
+}
+
+impl Behaviour {
+    fn add(&mut self, inv: &Invoice, settled: i32, d: i32) {
+        let late = settled - inv.due;
+        let beyond = late.max(0) as i64;
+        for (w, &days) in PAYMENT_WINDOWS.iter().enumerate() {
+            if settled > d - days {
+                self.n[w] += 1;
+                self.late[w] += (late > 0) as i64;
+                self.late15[w] += (late > 15) as i64;
+                self.num[w] += inv.amount * beyond;
+                self.den[w] += inv.amount;
+                self.max_late[w] = self.max_late[w].max(Some(beyond));
+                if let Some(p) = inv.payments {
+                    self.counted[w] += 1;
+                    self.partial[w] += (p > 1) as i64;
+                }
+            }
+        }
+        if settled > d - 180 && settled <= d - 90 {
+            self.prev_num += inv.amount * beyond;
+            self.prev_den += inv.amount;
+        }
+        if late > 0 {
+            self.last_late = self.last_late.max(Some(settled));
+        }
+    }
+}
+
+#[derive(Default)]
+struct Requests {
+    /// Per kind, per window of [`REQUEST_WINDOWS`].
+    counts: [[i64; 3]; 3],
+    denied: i64,
+    last: Option<i32>,
+}
+
+#[derive(Default)]
+struct Orders {
+    /// The last 90 days and the 90 before.
+    amount: [i64; 2],
+    count: [i64; 2],
+    first: i32,
+    last: i32,
+    buckets: [i64; 12],
+}
+
+#[derive(Default)]
+struct Events {
+    severity_90: Option<i64>,
+    severity_365: Option<i64>,
+    insolvency: i64,
+}
+
+fn ratio(num: i64, den: i64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+impl Agg {
+    /// The integer aggregates, in the order of [`i64_names`].
+    fn i64s(&self, out: &mut Vec<Option<i64>>) {
+        out.extend([self.open, self.overdue, self.open_invoices, self.max_dpd].map(Some));
+        out.extend(self.aging.map(Some));
+        out.extend([self.disputed, self.written_off].map(Some));
+        let b = self.behaviour.as_ref();
+        for w in 0..3 {
+            out.push(b.map(|b| b.num[w]));
+            out.push(b.map(|b| b.den[w]));
+            out.push(b.and_then(|b| b.max_late[w]));
+        }
+        out.push(b.map(|b| b.prev_num));
+        out.push(b.map(|b| b.prev_den));
+        let r = self.requests.as_ref();
+        for k in 0..3 {
+            for w in 0..3 {
+                out.push(r.map(|r| r.counts[k][w]));
+            }
+        }
+        out.push(r.map(|r| r.denied));
+        let o = self.orders.as_ref();
+        out.push(o.map(|o| o.amount[0]));
+        out.push(o.map(|o| o.amount[1]));
+        out.push(o.map(|o| o.count[0]));
+        out.push(o.map(|o| o.count[1]));
+        for k in 0..12 {
+            out.push(o.map(|o| o.buckets[k]));
+        }
+        let e = self.events.as_ref();
+        out.push(e.and_then(|e| e.severity_90));
+        out.push(e.and_then(|e| e.severity_365));
+        out.push(e.map(|e| e.insolvency));
+    }
+
+    /// The day-number aggregates, in the order of [`I32_NAMES`].
+    fn i32s(&self) -> [Option<i32>; 5] {
+        [
+            Some(self.first_issue),
+            self.behaviour.as_ref().and_then(|b| b.last_late),
+            self.requests.as_ref().and_then(|r| r.last),
+            self.orders.as_ref().map(|o| o.last),
+            self.orders.as_ref().map(|o| o.first),
+        ]
+    }
+
+    /// The shares, in the order of [`f64_names`].
+    fn f64s(&self) -> [Option<f64>; 9] {
+        let b = self.behaviour.as_ref();
+        let mut out = [None; 9];
+        for w in 0..3 {
+            out[3 * w] = b.and_then(|b| ratio(b.late[w], b.n[w]));
+            out[3 * w + 1] = b.and_then(|b| ratio(b.late15[w], b.n[w]));
+            out[3 * w + 2] = b.and_then(|b| ratio(b.partial[w], b.counted[w]));
+        }
+        out
+    }
+}
+
+fn i64_names() -> Vec<String> {
+    let mut names: Vec<String> = [
+        "__open_c",
+        "__overdue_c",
+        OPEN_INVOICES,
+        MAX_DAYS_PAST_DUE,
+        "__aging_current_c",
+        "__aging_1_30_c",
+        "__aging_31_60_c",
+        "__aging_61_90_c",
+        "__aging_90_plus_c",
+        "__disputed_c",
+        "__written_off",
+    ]
+    .map(String::from)
+    .to_vec();
+    for days in PAYMENT_WINDOWS {
+        names.push(format!("__dbt_num_{days}"));
+        names.push(format!("__dbt_den_{days}"));
+        names.push(format!("max_days_late_{days}"));
+    }
+    names.push("__dbt_num_prev".into());
+    names.push("__dbt_den_prev".into());
+    for prefix in REQUEST_PREFIXES {
+        for days in REQUEST_WINDOWS {
+            names.push(format!("{prefix}_{days}"));
+        }
+    }
+    names.push(DENIED_REQUESTS_365.into());
+    for n in ["__amt_q0", "__amt_q1", "__cnt_q0", "__cnt_q1"] {
+        names.push(n.into());
+    }
+    for k in 0..12 {
+        names.push(format!("__b{k}"));
+    }
+    for n in [
+        OWN_EVENT_SEVERITY_90,
+        OWN_EVENT_SEVERITY_365,
+        "__insolvency",
+    ] {
+        names.push(n.into());
+    }
+    names
+}
+
+const I32_NAMES: [&str; 5] = [
+    "__first_issue",
+    "__last_late",
+    "__last_request",
+    "__last_order",
+    "__first_order",
+];
+
+fn f64_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for days in PAYMENT_WINDOWS {
+        names.push(format!("late_share_{days}"));
+        names.push(format!("late15_share_{days}"));
+        names.push(format!("partial_share_{days}"));
+    }
+    names
+}
+
+/// A column from optional values, by Polars' trusted-length collect (its
+/// `Column::new` appends one option at a time: several times slower).
+fn column<T: PolarsNumericType>(name: &str, values: Vec<Option<T::Native>>) -> Column {
+    let ca: ChunkedArray<T> = values.into_iter().collect();
+    ca.with_name(name.into()).into_column()
+}
+
+/// The aggregate frame, with the names and types of [`super::aggregates`],
+/// built in one pass over the rows.
+fn rows_to_frame(rows: &[Agg]) -> PolarsResult<DataFrame> {
+    let names64 = i64_names();
+    let names_f = f64_names();
+    let mut c64: Vec<Vec<Option<i64>>> = (0..names64.len())
+        .map(|_| Vec::with_capacity(rows.len()))
+        .collect();
+    let mut c32: Vec<Vec<Option<i32>>> = (0..I32_NAMES.len())
+        .map(|_| Vec::with_capacity(rows.len()))
+        .collect();
+    let mut cf: Vec<Vec<Option<f64>>> = (0..names_f.len())
+        .map(|_| Vec::with_capacity(rows.len()))
+        .collect();
+    let mut scratch = Vec::with_capacity(names64.len());
+    for a in rows {
+        scratch.clear();
+        a.i64s(&mut scratch);
+        debug_assert_eq!(scratch.len(), names64.len());
+        for (c, v) in c64.iter_mut().zip(&scratch) {
+            c.push(*v);
+        }
+        for (c, v) in c32.iter_mut().zip(a.i32s()) {
+            c.push(v);
+        }
+        for (c, v) in cf.iter_mut().zip(a.f64s()) {
+            c.push(v);
+        }
+    }
+    let mut columns: Vec<Column> = Vec::new();
+    columns.extend(
+        names64
+            .iter()
+            .zip(c64)
+            .map(|(n, v)| column::<Int64Type>(n, v)),
+    );
+    columns.extend(
+        I32_NAMES
+            .iter()
+            .zip(c32)
+            .map(|(n, v)| column::<Int32Type>(n, v)),
+    );
+    columns.extend(
+        names_f
+            .iter()
+            .zip(cf)
+            .map(|(n, v)| column::<Float64Type>(n, v)),
+    );
+    columns.push(Column::new(
+        BAD.into(),
+        rows.iter().map(|a| a.bad).collect::<Vec<Option<bool>>>(),
+    ));
+    columns.push(Column::new(
+        s::CUSTOMER_KEY.into(),
+        rows.iter().map(|a| a.key).collect::<Vec<IdxSize>>(),
+    ));
+    DataFrame::new(rows.len(), columns)
+}
