@@ -914,7 +914,10 @@ fn empty_table(spec: &TableSpec, keep: &[&'static str]) -> DataFrame {
         .columns
         .iter()
         .map(|c| Column::new_empty(c.name.into(), &parse::dtype(c.kind)))
-        .chain(keep.iter().map(|k| Column::new_empty((*k).into(), &IDX_DTYPE)))
+        .chain(
+            keep.iter()
+                .map(|k| Column::new_empty((*k).into(), &IDX_DTYPE)),
+        )
         .collect();
     DataFrame::new(0, columns).expect("empty frame")
 }

@@ -119,6 +119,145 @@ pub fn fit_logistic(
     Ok(fit)
 }
 
+/// Newton's method for the same penalised objective as [`fit_logistic`]
+/// (log-losses summed, `l2`/2 ||w||^2, intercept free), used on large books
+/// as the point linfa-logistic starts from: Newton needs a handful of passes
+/// over the rows where linfa's L-BFGS, at the gradient tolerance it is held
+/// to, takes hundreds (measured: 37 s for 2.6M x 14 even from a nearby
+/// start). linfa still makes the fit: it starts here, checks the gradient,
+/// and moves on only if it is not yet small enough.
+///
+/// Sums are taken per block of rows, in parallel, then added in block
+/// order: the result does not depend on the thread count.
+pub fn newton_start(rows: &[f64], cols: usize, bad: &[bool], l2: f64) -> LogisticFit {
+    use rayon::prelude::*;
+    const BLOCK: usize = 16_384;
+    let k = cols + 1; // coefficients, then the intercept
+    let mut theta = vec![0.0; k];
+    let objective = |theta: &[f64]| -> f64 {
+        let parts: Vec<f64> = rows
+            .par_chunks(BLOCK * cols.max(1))
+            .zip(bad.par_chunks(BLOCK))
+            .map(|(x, y)| {
+                x.chunks(cols.max(1))
+                    .zip(y)
+                    .map(|(row, &y)| {
+                        let z =
+                            theta[cols] + row.iter().zip(theta).map(|(a, b)| a * b).sum::<f64>();
+                        // log(1 + e^z) - y z, computed without overflow.
+                        z.max(0.0) + (-z.abs()).exp().ln_1p() - if y { z } else { 0.0 }
+                    })
+                    .sum()
+            })
+            .collect();
+        parts.iter().sum::<f64>() + 0.5 * l2 * theta[..cols].iter().map(|w| w * w).sum::<f64>()
+    };
+    let mut current = objective(&theta);
+    for _ in 0..50 {
+        let parts: Vec<(Vec<f64>, Vec<f64>)> = rows
+            .par_chunks(BLOCK * cols.max(1))
+            .zip(bad.par_chunks(BLOCK))
+            .map(|(x, y)| {
+                let (mut g, mut h) = (vec![0.0; k], vec![0.0; k * k]);
+                let mut xi = vec![1.0; k];
+                for (row, &y) in x.chunks(cols.max(1)).zip(y) {
+                    xi[..cols].copy_from_slice(&row[..cols]);
+                    let z: f64 = xi.iter().zip(&theta).map(|(a, b)| a * b).sum();
+                    let p = 1.0 / (1.0 + (-z).exp());
+                    let (r, w) = (p - if y { 1.0 } else { 0.0 }, p * (1.0 - p));
+                    for a in 0..k {
+                        g[a] += r * xi[a];
+                        for b in 0..=a {
+                            h[a * k + b] += w * xi[a] * xi[b];
+                        }
+                    }
+                }
+                (g, h)
+            })
+            .collect();
+        let (mut g, mut h) = (vec![0.0; k], vec![0.0; k * k]);
+        for (pg, ph) in &parts {
+            g.iter_mut().zip(pg).for_each(|(a, b)| *a += b);
+            h.iter_mut().zip(ph).for_each(|(a, b)| *a += b);
+        }
+        for a in 0..cols {
+            g[a] += l2 * theta[a];
+            h[a * k + a] += l2;
+        }
+        for a in 0..k {
+            for b in 0..a {
+                h[b * k + a] = h[a * k + b];
+            }
+        }
+        let Some(step) = solve_symmetric(&mut h, &mut g, k) else {
+            break;
+        };
+        // Halve the step until the objective does not rise.
+        let mut t = 1.0;
+        let mut accepted = false;
+        for _ in 0..30 {
+            let trial: Vec<f64> = theta.iter().zip(&step).map(|(a, d)| a - t * d).collect();
+            let value = objective(&trial);
+            if value <= current {
+                theta = trial;
+                current = value;
+                accepted = true;
+                break;
+            }
+            t /= 2.0;
+        }
+        let size = step.iter().fold(0.0f64, |m, d| m.max((t * d).abs()));
+        if !accepted || size < 1e-10 {
+            break;
+        }
+    }
+    LogisticFit {
+        intercept: theta[cols],
+        coefficients: theta[..cols].to_vec(),
+        // The mean log loss: the objective less its penalty, per row.
+        log_loss: (current - 0.5 * l2 * theta[..cols].iter().map(|w| w * w).sum::<f64>())
+            / bad.len().max(1) as f64,
+    }
+}
+
+/// Solves `h x = g` for a symmetric positive definite `h` (k x k, row-major)
+/// by Cholesky; `None` when `h` is not positive definite.
+fn solve_symmetric(h: &mut [f64], g: &mut [f64], k: usize) -> Option<Vec<f64>> {
+    // h = L L^T, L stored in the lower triangle of h.
+    for j in 0..k {
+        let mut d = h[j * k + j];
+        for m in 0..j {
+            d -= h[j * k + m] * h[j * k + m];
+        }
+        if d <= 0.0 || !d.is_finite() {
+            return None;
+        }
+        let d = d.sqrt();
+        h[j * k + j] = d;
+        for i in j + 1..k {
+            let mut v = h[i * k + j];
+            for m in 0..j {
+                v -= h[i * k + m] * h[j * k + m];
+            }
+            h[i * k + j] = v / d;
+        }
+    }
+    // L y = g, then L^T x = y.
+    for i in 0..k {
+        for m in 0..i {
+            g[i] -= h[i * k + m] * g[m];
+        }
+        g[i] /= h[i * k + i];
+    }
+    for i in (0..k).rev() {
+        for m in i + 1..k {
+            g[i] -= h[m * k + i] * g[m];
+        }
+        g[i] /= h[i * k + i];
+    }
+    Some(g.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +350,34 @@ mod tests {
             let warm = fit_logistic(&X, 2, &labels, 1.0, Some(&cold)).unwrap();
             assert_eq!(warm, cold);
         }
+    }
+
+    #[test]
+    fn newton_finds_the_scikit_learn_optimum_and_linfa_keeps_it() {
+        // The scikit-learn numbers of `matches_scikit_learn_on_a_fixed_matrix`,
+        // which Newton reaches far more tightly than linfa's tolerance.
+        let start = newton_start(&X, 2, &bad(), 1.0);
+        assert!(
+            (start.coefficients[0] - 1.06069723).abs() < 1e-7,
+            "{start:?}"
+        );
+        assert!(
+            (start.coefficients[1] - 0.14412297).abs() < 1e-7,
+            "{start:?}"
+        );
+        assert!(
+            (start.intercept + 1.1209336859829375).abs() < 1e-7,
+            "{start:?}"
+        );
+        assert!(
+            (start.log_loss - 0.5085764233045467).abs() < 1e-9,
+            "{start:?}"
+        );
+        // From there linfa's gradient check passes at once: it returns the
+        // start unchanged.
+        let fit = fit_logistic(&X, 2, &bad(), 1.0, Some(&start)).unwrap();
+        assert_eq!(fit.coefficients, start.coefficients);
+        assert_eq!(fit.intercept, start.intercept);
     }
 
     #[test]
