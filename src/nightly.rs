@@ -111,7 +111,9 @@ pub fn nightly(
     let d = dates::to_days(on);
     // The invoices' state on the day, computed once for the features, the
     // accounts, the forecast and the KPIs.
+    let started = Instant::now();
     let state = features::invoice_state(book, d).collect()?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "invoice state");
     let features =
         features::from_state(book, state.clone().lazy(), d, card.bad_event.bad_dpd).collect()?;
     lap("features", &mut timings);
@@ -428,9 +430,27 @@ fn cash_forecast(
         }
     }
     debug_assert_eq!(by_id.height(), accounts.len());
+    // Only open invoices and those settled within the history window count.
+    let state = state
+        .clone()
+        .lazy()
+        .filter(
+            col("__open")
+                .gt(lit(0))
+                .or(col("__settled").gt(lit(d - cfg.history_days)))
+                .fill_null(lit(false)),
+        )
+        .select([
+            col(s::CUSTOMER_KEY),
+            col(s::INVOICE_KEY),
+            col("__due"),
+            col("__open"),
+            col("__settled"),
+        ])
+        .collect()?;
     let keys = state.column(s::CUSTOMER_KEY)?.idx()?;
     let invoice_ids = book.invoices.column(s::INVOICE_ID)?.str()?;
-    let num = matrix::float_columns(state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
+    let num = matrix::float_columns(&state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
     let mut history: Vec<Vec<i32>> = vec![Vec::new(); accounts.len()];
     let mut open = Vec::new();
     for (i, key) in keys.iter().enumerate() {
@@ -460,7 +480,14 @@ fn cash_forecast(
     for h in &mut history {
         h.sort_unstable();
     }
-    Ok(forecast::forecast(&open, &history, d, cfg))
+    let started = Instant::now();
+    let weeks = forecast::forecast(&open, &history, d, cfg);
+    tracing::debug!(
+        invoices = open.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "forecast simulated"
+    );
+    Ok(weeks)
 }
 
 /// A seed from an invoice id that depends on nothing else: not on its row

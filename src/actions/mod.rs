@@ -68,6 +68,44 @@ pub struct FactWindows {
     pub plan_hold_days: i32,
 }
 
+/// Each customer's last payment day on or before `d`: `__payer` (customer
+/// key), `__last_paid` (day number, null when none). A lookup from invoice
+/// key to customer key, not a join of millions of payments to invoices.
+fn last_payments(book: &Book, d: i32) -> PolarsResult<DataFrame> {
+    let invoice_keys = book.invoices.column(s::INVOICE_KEY)?.idx()?;
+    let customers = book.invoices.column(s::CUSTOMER_KEY)?.idx()?;
+    let size = invoice_keys.max().map_or(0, |m| m as usize + 1);
+    let mut payer: Vec<Option<IdxSize>> = vec![None; size];
+    for (k, c) in invoice_keys.iter().zip(customers.iter()) {
+        if let Some(k) = k {
+            payer[k as usize] = c;
+        }
+    }
+    let n = book.customers.height();
+    let mut last: Vec<Option<i32>> = vec![None; n];
+    let paid_keys = book.payments.column(s::INVOICE_KEY)?.idx()?;
+    let days = book.payments.column(s::PAYMENT_DATE)?.date()?.physical();
+    for (k, day) in paid_keys.iter().zip(days.iter()) {
+        let (Some(k), Some(day)) = (k, day) else {
+            continue;
+        };
+        if day > d {
+            continue;
+        }
+        if let Some(c) = payer.get(k as usize).copied().flatten() {
+            let slot = &mut last[c as usize];
+            *slot = (*slot).max(Some(day));
+        }
+    }
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("__payer".into(), (0..n as IdxSize).collect::<Vec<_>>()),
+            Column::new("__last_paid".into(), last),
+        ],
+    )
+}
+
 /// One [`Account`] per row of `customers`, in customer id order. `state`
 /// is the invoice state of day `d` (`features::invoice_state`), `features`
 /// and `scores` are those of day `d` (active customers only).
@@ -136,22 +174,7 @@ pub fn accounts(
             .any(true)
             .alias("__after_plan"),
     ]);
-    let last_payment = book
-        .payments
-        .clone()
-        .lazy()
-        .filter(day(s::PAYMENT_DATE).lt_eq(lit(d)))
-        .join(
-            book.invoices
-                .clone()
-                .lazy()
-                .select([col(s::INVOICE_KEY), col(s::CUSTOMER_KEY).alias("__payer")]),
-            [col(s::INVOICE_KEY)],
-            [col(s::INVOICE_KEY)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("__payer")])
-        .agg([day(s::PAYMENT_DATE).max().alias("__last_paid")]);
+    let last_payment = last_payments(book, d)?.lazy();
 
     let frame = book
         .customers

@@ -115,16 +115,16 @@ fn aggregates(book: &Book, state: LazyFrame, d: i32) -> LazyFrame {
             JoinArgs::new(JoinType::Left),
         )
     };
-    on_key(
-        on_key(
-            on_key(
-                on_key(exposure(state.clone()), payment_behaviour(state, d)),
-                requests(book, d),
-            ),
-            orders(book, d),
-        ),
+    [
+        payment_behaviour(state.clone(), d),
+        last_late_payment(state.clone()),
+        requests(book, d),
+        orders(book, d),
+        order_days(book, d),
         own_events(book, d),
-    )
+    ]
+    .into_iter()
+    .fold(exposure(state), on_key)
 }
 
 /// The feature frame of day `d` from its per-customer `aggregates` (keyed
@@ -294,16 +294,24 @@ fn exposure(state: LazyFrame) -> LazyFrame {
     ])
 }
 
-/// Payment behaviour over invoices settled by `d`.
-fn payment_behaviour(state: LazyFrame, d: i32) -> LazyFrame {
-    let settled = state
+/// Invoices settled by `d` (from its invoice state), with `__late` (days
+/// from due to settled) and `__beyond` (late days, 0 if on time).
+fn settled_invoices(state: LazyFrame) -> LazyFrame {
+    state
         .filter(col("__settled").is_not_null())
         .with_column((col("__settled") - col("__due")).alias("__late"))
         .with_column(
             positive(col("__late"))
                 .cast(DataType::Int64)
                 .alias("__beyond"),
-        );
+        )
+}
+
+/// Payment behaviour over invoices settled in the windows before `d` (only
+/// those rows are read: older settlements fall in no window).
+fn payment_behaviour(state: LazyFrame, d: i32) -> LazyFrame {
+    let longest = PAYMENT_WINDOWS.iter().max().copied().unwrap_or(0);
+    let settled = settled_invoices(state).filter(col("__settled").gt(lit(d - longest)));
     let in_w = |w: i32| col("__settled").gt(lit(d - w));
     let share = |cond: Expr, w: i32| masked(cond.cast(DataType::Float64), in_w(w)).mean();
     let mut aggs = Vec::new();
@@ -337,12 +345,15 @@ fn payment_behaviour(state: LazyFrame, d: i32) -> LazyFrame {
             .alias("__dbt_num_prev"),
     );
     aggs.push(masked(col("__amount"), prev).sum().alias("__dbt_den_prev"));
-    aggs.push(
-        masked(col("__settled"), col("__late").gt(lit(0)))
-            .max()
-            .alias("__last_late"),
-    );
     settled.group_by([col(s::CUSTOMER_KEY)]).agg(aggs)
+}
+
+/// The day of the last late settlement by `d`, over all history.
+fn last_late_payment(state: LazyFrame) -> LazyFrame {
+    settled_invoices(state)
+        .filter(col("__late").gt(lit(0)))
+        .group_by([col(s::CUSTOMER_KEY)])
+        .agg([col("__settled").max().alias("__last_late")])
 }
 
 /// Credit requests filed by `d`.
@@ -382,8 +393,22 @@ fn requests(book: &Book, d: i32) -> LazyFrame {
         .agg(aggs)
 }
 
-/// Orders placed by `d`: the last two quarters, and twelve 30-day buckets
-/// (`__b0` = the last 30 days) for the z-score.
+/// The first and last days orders were placed by `d`.
+fn order_days(book: &Book, d: i32) -> LazyFrame {
+    book.orders
+        .clone()
+        .lazy()
+        .filter(day(s::ORDER_DATE).lt_eq(lit(d)))
+        .group_by([col(s::CUSTOMER_KEY)])
+        .agg([
+            day(s::ORDER_DATE).max().alias("__last_order"),
+            day(s::ORDER_DATE).min().alias("__first_order"),
+        ])
+}
+
+/// Orders placed in the 360 days to `d`: the last two quarters, and twelve
+/// 30-day buckets (`__b0` = the last 30 days) for the z-score. Older orders
+/// fall in no window and are not read.
 fn orders(book: &Book, d: i32) -> LazyFrame {
     let age = lit(d) - day(s::ORDER_DATE);
     let between = |lo: i32, hi: i32| age.clone().gt_eq(lit(lo)).and(age.clone().lt_eq(lit(hi)));
@@ -399,8 +424,6 @@ fn orders(book: &Book, d: i32) -> LazyFrame {
             .cast(DataType::Int64)
             .sum()
             .alias("__cnt_q1"),
-        day(s::ORDER_DATE).max().alias("__last_order"),
-        day(s::ORDER_DATE).min().alias("__first_order"),
     ];
     for k in 0..12 {
         aggs.push(
@@ -412,7 +435,11 @@ fn orders(book: &Book, d: i32) -> LazyFrame {
     book.orders
         .clone()
         .lazy()
-        .filter(day(s::ORDER_DATE).lt_eq(lit(d)))
+        .filter(
+            day(s::ORDER_DATE)
+                .lt_eq(lit(d))
+                .and(day(s::ORDER_DATE).gt(lit(d - 360))),
+        )
         .group_by([col(s::CUSTOMER_KEY)])
         .agg(aggs)
 }
