@@ -152,7 +152,11 @@ pub fn kpis(
     active: usize,
 ) -> PolarsResult<Kpis> {
     let d = dates::to_days(on);
-    let month_start = |k: u32| dates::to_days(on - Months::new(k));
+    // Month boundaries, computed once (not per invoice).
+    let starts: Vec<i32> = (0..=COUNT_BACK_MONTHS)
+        .map(|k| dates::to_days(on - Months::new(k)))
+        .collect();
+    let month_start = |k: u32| starts[k as usize];
     // Monthly credit sales, newest first: month k = (on - (k+1) months, on - k months].
     let sales = book
         .invoices
