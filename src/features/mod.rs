@@ -89,7 +89,10 @@ pub const FEATURES: &[&str] = &[
 /// Features of every customer active on `on` (see the module docs).
 /// `bad_dpd` sets [`IN_DEFAULT`].
 pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame> {
-    as_of_lazy(book, on, bad_dpd).collect()
+    // The state feeds three aggregations: computed once, not per branch.
+    let d = dates::to_days(on);
+    let state = invoice_state(book, d).collect()?;
+    from_state(book, state.lazy(), d, bad_dpd).collect()
 }
 
 /// [`as_of`] as a plan, for callers that collect many days at once.
@@ -267,31 +270,56 @@ fn dpd_between(lo: i32, hi: Option<i32>) -> Expr {
 /// Exposure per customer (cents; `__open_c`, `__overdue_c`, aging and
 /// `__disputed_c` become money in [`final_column`]).
 fn exposure(state: LazyFrame) -> LazyFrame {
-    state.group_by([col(s::CUSTOMER_KEY)]).agg([
-        col("__open").sum().alias("__open_c"),
-        open_where(col("__dpd").gt(lit(0))).alias("__overdue_c"),
-        col("__open")
-            .gt(lit(0))
-            .cast(DataType::Int64)
-            .sum()
-            .alias(OPEN_INVOICES),
-        masked(col("__dpd"), col("__dpd").gt(lit(0)))
-            .max()
-            .fill_null(lit(0))
-            .cast(DataType::Int64)
-            .alias(MAX_DAYS_PAST_DUE),
-        open_where(col("__dpd").lt_eq(lit(0))).alias("__aging_current_c"),
-        open_where(dpd_between(1, Some(30))).alias("__aging_1_30_c"),
-        open_where(dpd_between(31, Some(60))).alias("__aging_31_60_c"),
-        open_where(dpd_between(61, Some(90))).alias("__aging_61_90_c"),
-        open_where(dpd_between(91, None)).alias("__aging_90_plus_c"),
-        open_where(col("__disputed")).alias("__disputed_c"),
-        col("__issue").min().alias("__first_issue"),
-        col("__written_off")
-            .cast(DataType::Int64)
-            .sum()
-            .alias("__written_off"),
-    ])
+    // The open amounts from the open invoices only (a few percent of the
+    // rows); zeros for customers with none.
+    let open = state
+        .clone()
+        .filter(col("__open").gt(lit(0)))
+        .group_by([col(s::CUSTOMER_KEY)])
+        .agg([
+            col("__open").sum().alias("__open_c"),
+            open_where(col("__dpd").gt(lit(0))).alias("__overdue_c"),
+            len().cast(DataType::Int64).alias(OPEN_INVOICES),
+            masked(col("__dpd"), col("__dpd").gt(lit(0)))
+                .max()
+                .cast(DataType::Int64)
+                .alias(MAX_DAYS_PAST_DUE),
+            open_where(col("__dpd").lt_eq(lit(0))).alias("__aging_current_c"),
+            open_where(dpd_between(1, Some(30))).alias("__aging_1_30_c"),
+            open_where(dpd_between(31, Some(60))).alias("__aging_31_60_c"),
+            open_where(dpd_between(61, Some(90))).alias("__aging_61_90_c"),
+            open_where(dpd_between(91, None)).alias("__aging_90_plus_c"),
+            open_where(col("__disputed")).alias("__disputed_c"),
+        ]);
+    let zero_when_none = [
+        "__open_c",
+        "__overdue_c",
+        OPEN_INVOICES,
+        MAX_DAYS_PAST_DUE,
+        "__aging_current_c",
+        "__aging_1_30_c",
+        "__aging_31_60_c",
+        "__aging_61_90_c",
+        "__aging_90_plus_c",
+        "__disputed_c",
+    ]
+    .map(|c| col(c).fill_null(lit(0i64)));
+    state
+        .group_by([col(s::CUSTOMER_KEY)])
+        .agg([
+            col("__issue").min().alias("__first_issue"),
+            col("__written_off")
+                .cast(DataType::Int64)
+                .sum()
+                .alias("__written_off"),
+        ])
+        .join(
+            open,
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns(zero_when_none)
 }
 
 /// Invoices settled by `d` (from its invoice state), with `__late` (days
