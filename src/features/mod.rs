@@ -267,6 +267,21 @@ fn dpd_between(lo: i32, hi: Option<i32>) -> Expr {
     }
 }
 
+/// The open-amount aggregates of [`exposure`], in this order: zero for a
+/// customer with nothing open.
+const OPEN_AGGREGATES: [&str; 10] = [
+    "__open_c",
+    "__overdue_c",
+    OPEN_INVOICES,
+    MAX_DAYS_PAST_DUE,
+    "__aging_current_c",
+    "__aging_1_30_c",
+    "__aging_31_60_c",
+    "__aging_61_90_c",
+    "__aging_90_plus_c",
+    "__disputed_c",
+];
+
 /// Exposure per customer (cents; `__open_c`, `__overdue_c`, aging and
 /// `__disputed_c` become money in [`final_column`]).
 fn exposure(state: LazyFrame) -> LazyFrame {
@@ -291,19 +306,7 @@ fn exposure(state: LazyFrame) -> LazyFrame {
             open_where(dpd_between(91, None)).alias("__aging_90_plus_c"),
             open_where(col("__disputed")).alias("__disputed_c"),
         ]);
-    let zero_when_none = [
-        "__open_c",
-        "__overdue_c",
-        OPEN_INVOICES,
-        MAX_DAYS_PAST_DUE,
-        "__aging_current_c",
-        "__aging_1_30_c",
-        "__aging_31_60_c",
-        "__aging_61_90_c",
-        "__aging_90_plus_c",
-        "__disputed_c",
-    ]
-    .map(|c| col(c).fill_null(lit(0i64)));
+    let zero_when_none = OPEN_AGGREGATES.map(|c| col(c).fill_null(lit(0i64)));
     state
         .group_by([col(s::CUSTOMER_KEY)])
         .agg([

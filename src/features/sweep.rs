@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::names::*;
 use super::snapshots::LabelParams;
-use super::{PAYMENT_WINDOWS, REQUEST_WINDOWS};
+use super::{OPEN_AGGREGATES, PAYMENT_WINDOWS, REQUEST_WINDOWS};
 use crate::exprs::{cents, day};
 use crate::ingest::Book;
 use crate::schema as s;
@@ -623,21 +623,8 @@ impl Agg {
 }
 
 fn i64_names() -> Vec<String> {
-    let mut names: Vec<String> = [
-        "__open_c",
-        "__overdue_c",
-        OPEN_INVOICES,
-        MAX_DAYS_PAST_DUE,
-        "__aging_current_c",
-        "__aging_1_30_c",
-        "__aging_31_60_c",
-        "__aging_61_90_c",
-        "__aging_90_plus_c",
-        "__disputed_c",
-        "__written_off",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut names: Vec<String> = OPEN_AGGREGATES.map(String::from).to_vec();
+    names.push("__written_off".into());
     for days in PAYMENT_WINDOWS {
         names.push(format!("__dbt_num_{days}"));
         names.push(format!("__dbt_den_{days}"));
