@@ -31,6 +31,12 @@ pub const UTILIZATION_CAP: f64 = 10.0;
 /// The trailing windows, in days, of payment-behaviour features.
 const PAYMENT_WINDOWS: [i32; 3] = [90, 180, 365];
 const REQUEST_WINDOWS: [i32; 3] = [30, 90, 365];
+/// The request kinds counted, each with the prefix of its feature names.
+const REQUEST_COUNTS: [(&str, &str); 3] = [
+    (s::KIND_TERM_EXTENSION, "term_extensions"),
+    (s::KIND_LIMIT_INCREASE, "limit_increases"),
+    (s::KIND_PAYMENT_PLAN, "payment_plans"),
+];
 
 /// The model's candidate features, in a fixed order (every numeric column of
 /// [`as_of`] except ids, the limit and `in_default`).
@@ -390,11 +396,7 @@ fn last_late_payment(state: LazyFrame) -> LazyFrame {
 /// Credit requests filed by `d`.
 fn requests(book: &Book, d: i32) -> LazyFrame {
     let mut aggs = Vec::new();
-    for (kind, prefix) in [
-        (s::KIND_TERM_EXTENSION, "term_extensions"),
-        (s::KIND_LIMIT_INCREASE, "limit_increases"),
-        (s::KIND_PAYMENT_PLAN, "payment_plans"),
-    ] {
+    for (kind, prefix) in REQUEST_COUNTS {
         for w in REQUEST_WINDOWS {
             aggs.push(
                 col(s::KIND)

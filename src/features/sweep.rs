@@ -1,8 +1,8 @@
 //! Every snapshot day in one sweep. The one-day path ([`super::as_of`])
 //! filters and groups the whole book once per day; over 36 month ends of a
 //! 10M-invoice book that is minutes. Here each table is bucketed by customer
-//! once (a counting sort on the customer key), and each customer's own few
-//! rows are then read once per snapshot day, in parallel over customers, to
+//! once, and customers are then walked in parallel blocks, each customer's
+//! own few rows read for several snapshot days while they are in cache, to
 //! build the very aggregates [`super::aggregates`] builds (same names, types
 //! and nulls) and the label of [`super::label`]. The features are then
 //! derived from those aggregates by the same expressions
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::names::*;
 use super::snapshots::LabelParams;
-use super::{OPEN_AGGREGATES, PAYMENT_WINDOWS, REQUEST_WINDOWS};
+use super::{OPEN_AGGREGATES, PAYMENT_WINDOWS, REQUEST_COUNTS, REQUEST_WINDOWS};
 use crate::exprs::{cents, day};
 use crate::ingest::Book;
 use crate::schema as s;
@@ -48,7 +48,7 @@ struct Order {
 
 struct Request {
     day: i32,
-    /// Index into [`REQUEST_KINDS`].
+    /// Index into [`REQUEST_COUNTS`].
     kind: usize,
     granted: Option<bool>,
 }
@@ -58,13 +58,6 @@ struct Event {
     severity: Option<i64>,
     insolvency: bool,
 }
-
-const REQUEST_KINDS: [&str; 3] = [
-    s::KIND_TERM_EXTENSION,
-    s::KIND_LIMIT_INCREASE,
-    s::KIND_PAYMENT_PLAN,
-];
-const REQUEST_PREFIXES: [&str; 3] = ["term_extensions", "limit_increases", "payment_plans"];
 
 /// The book's rows bucketed by customer key; each customer's invoices
 /// sorted by issue day and orders by order day, so a day's pass stops at
@@ -234,7 +227,7 @@ impl Sweep {
         let kinds: Vec<Option<&str>> = req.column(s::KIND)?.str()?.iter().collect();
         let granted: Vec<Option<bool>> = req.column(s::GRANTED)?.bool()?.iter().collect();
         for (i, c) in keys(&req)?.into_iter().enumerate() {
-            let kind = kinds[i].and_then(|k| REQUEST_KINDS.iter().position(|x| *x == k));
+            let kind = kinds[i].and_then(|k| REQUEST_COUNTS.iter().position(|(x, _)| *x == k));
             if let (Some(c), Some(day)) = (c, days[i]) {
                 requests[c as usize].push(Request {
                     day,
@@ -392,7 +385,7 @@ impl Sweep {
             any = true;
             r.last = r.last.max(Some(q.day));
             for (w, &days) in REQUEST_WINDOWS.iter().enumerate() {
-                if q.day > d - days && q.kind < REQUEST_KINDS.len() {
+                if q.day > d - days && q.kind < REQUEST_COUNTS.len() {
                     r.counts[q.kind][w] += 1;
                 }
             }
@@ -632,7 +625,7 @@ fn i64_names() -> Vec<String> {
     }
     names.push("__dbt_num_prev".into());
     names.push("__dbt_den_prev".into());
-    for prefix in REQUEST_PREFIXES {
+    for (_, prefix) in REQUEST_COUNTS {
         for days in REQUEST_WINDOWS {
             names.push(format!("{prefix}_{days}"));
         }
