@@ -72,15 +72,13 @@ pub struct FactWindows {
 /// key), `__last_paid` (day number, null when none). A lookup from invoice
 /// key to customer key, not a join of millions of payments to invoices.
 fn last_payments(book: &Book, d: i32) -> PolarsResult<DataFrame> {
-    let invoice_keys = book.invoices.column(s::INVOICE_KEY)?.idx()?;
-    let customers = book.invoices.column(s::CUSTOMER_KEY)?.idx()?;
-    let size = invoice_keys.max().map_or(0, |m| m as usize + 1);
-    let mut payer: Vec<Option<IdxSize>> = vec![None; size];
-    for (k, c) in invoice_keys.iter().zip(customers.iter()) {
-        if let Some(k) = k {
-            payer[k as usize] = c;
-        }
-    }
+    let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
+    let payers: Vec<Option<IdxSize>> = book
+        .invoices
+        .column(s::CUSTOMER_KEY)?
+        .idx()?
+        .iter()
+        .collect();
     let n = book.customers.height();
     let mut last: Vec<Option<i32>> = vec![None; n];
     let paid_keys = book.payments.column(s::INVOICE_KEY)?.idx()?;
@@ -92,7 +90,8 @@ fn last_payments(book: &Book, d: i32) -> PolarsResult<DataFrame> {
         if day > d {
             continue;
         }
-        if let Some(c) = payer.get(k as usize).copied().flatten() {
+        let payer = row_of_key.get(k as usize).copied().flatten();
+        if let Some(c) = payer.and_then(|row| payers[row]) {
             let slot = &mut last[c as usize];
             *slot = (*slot).max(Some(day));
         }

@@ -101,12 +101,6 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
     from_state(book, state.lazy(), d, bad_dpd).collect()
 }
 
-/// [`as_of`] as a plan, for callers that collect many days at once.
-pub fn as_of_lazy(book: &Book, on: NaiveDate, bad_dpd: i64) -> LazyFrame {
-    let d = dates::to_days(on);
-    from_state(book, invoice_state(book, d), d, bad_dpd)
-}
-
 /// [`as_of`] day `d` from that day's [`invoice_state`], for callers that
 /// use the state for more than the features.
 pub(crate) fn from_state(book: &Book, state: LazyFrame, d: i32, bad_dpd: i64) -> LazyFrame {

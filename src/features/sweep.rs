@@ -129,17 +129,8 @@ impl Sweep {
             .lazy()
             .select([col(s::INVOICE_KEY), day(s::PAYMENT_DATE), cents(s::AMOUNT)])
             .collect()?;
-        let inv_keys: Vec<Option<IdxSize>> = inv.column(s::INVOICE_KEY)?.idx()?.iter().collect();
-        // Invoice key -> row of `inv` (a cut book keeps a subset of keys).
-        let mut row_of_key = vec![None; book.invoices.height().max(1)];
-        for (row, k) in inv_keys.iter().enumerate() {
-            if let Some(k) = k {
-                if *k as usize >= row_of_key.len() {
-                    row_of_key.resize(*k as usize + 1, None);
-                }
-                row_of_key[*k as usize] = Some(row);
-            }
-        }
+        // `inv` keeps the rows of `book.invoices`, in order.
+        let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
         // (invoice row, day, cents) of the payments before settlement: few.
         let pay_days = i32s(&pay, s::PAYMENT_DATE)?;
         let pay_cents = i64s(&pay, s::AMOUNT)?;

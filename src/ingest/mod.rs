@@ -191,6 +191,19 @@ impl IngestReport {
     }
 }
 
+/// Invoice key -> row of `invoices` (a book cut to a day, or any filtered
+/// copy, keeps a subset of the keys, so a key is not always its row).
+pub fn rows_by_invoice_key(invoices: &DataFrame) -> PolarsResult<Vec<Option<usize>>> {
+    let keys = invoices.column(INVOICE_KEY)?.idx()?;
+    let mut rows = vec![None; keys.max().map_or(0, |m| m as usize + 1)];
+    for (row, k) in keys.iter().enumerate() {
+        if let Some(k) = k {
+            rows[k as usize] = Some(row);
+        }
+    }
+    Ok(rows)
+}
+
 /// Reads and validates every table of the input folder.
 pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), Error> {
     if !input.is_dir() {
