@@ -109,17 +109,17 @@ pub fn nightly(
         progress.stage(next);
     };
     let d = dates::to_days(on);
-    // The invoices' state on the day, computed once for the features, the
-    // accounts, the forecast and the KPIs.
-    let started = Instant::now();
-    let state = features::invoice_state(book, d).collect()?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "invoice state");
-    let features =
-        features::from_state(book, state.clone().lazy(), d, card.bad_event.bad_dpd).collect()?;
+    let features = features::as_of(book, on, card.bad_event.bad_dpd)?;
     lap("features", &mut timings);
     let scored = score::score(card, &features)?;
     let scores = scores_frame(book, on, card, &features, &scored, previous)?;
     lap("scoring", &mut timings);
+
+    // The invoices' state on the day, computed once for the accounts, the
+    // forecast and the KPIs.
+    let started = Instant::now();
+    let state = features::invoice_state(book, d).collect()?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "invoice state");
 
     let cfg = &config.escalation;
     let accounts = actions::accounts(

@@ -296,9 +296,9 @@ fn shuffling_input_rows_changes_nothing() {
         .unwrap();
 }
 
-/// The snapshots as the one-day path makes them: features as of each
+/// The snapshots the plain way: the Polars reference features as of each
 /// snapshot day, defaults left out, the label joined (what `snapshots` did
-/// before its sweep, kept here as the reference).
+/// before its sweep).
 fn snapshots_one_day_at_a_time(book: &Book, as_of: chrono::NaiveDate) -> DataFrame {
     let params = LabelParams::default();
     let known = known_on(book, as_of).unwrap();
@@ -314,7 +314,7 @@ fn snapshots_one_day_at_a_time(book: &Book, as_of: chrono::NaiveDate) -> DataFra
         .unwrap();
     let mut frames = Vec::new();
     for snap in snapshot_days(first, as_of, 1) {
-        let f = features::as_of(&known, snap, params.bad_dpd)
+        let f = features::reference::as_of(&known, snap, params.bad_dpd)
             .unwrap()
             .lazy()
             .filter(col(IN_DEFAULT).not());
@@ -368,5 +368,25 @@ fn the_snapshot_sweep_equals_the_one_day_path_on_every_snapshot_day() {
             .unwrap_or(0);
         assert!(bads > 20, "{what}: {bads} bad rows");
         assert_frames_equal(&swept, &reference, what);
+    }
+}
+
+#[test]
+fn one_day_features_equal_the_polars_reference() {
+    // `features::as_of` runs on the customer sweep; the reference on plain
+    // Polars group-bys over the whole book. Month-end and mid-month days,
+    // the first weeks of history and the last day.
+    let (sample, _) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
+    for d in [
+        "2024-11-20",
+        "2025-02-28",
+        "2025-09-13",
+        "2026-06-17",
+        "2026-10-31",
+    ] {
+        let fast = features::as_of(&sample, day(d), 60).unwrap();
+        let reference = features::reference::as_of(&sample, day(d), 60).unwrap();
+        assert!(fast.height() > 50, "{d}: {} rows", fast.height());
+        assert_frames_equal(&fast, &reference, d);
     }
 }

@@ -8,6 +8,7 @@
 
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::names::*;
@@ -192,11 +193,16 @@ pub fn snapshots(
         let aggregates = sweep.days(group)?;
         sweeping += lap.elapsed().as_millis() as u64;
         let lap = std::time::Instant::now();
-        for (aggregates, &(d, _)) in aggregates.into_iter().zip(group) {
-            let frame = super::finish(&known, aggregates.lazy(), d, params.bad_dpd, &[BAD])
-                .filter(col(IN_DEFAULT).not());
-            frames.push(frame.collect()?.lazy());
-        }
+        let finished: Vec<DataFrame> = aggregates
+            .into_par_iter()
+            .zip(group)
+            .map(|(aggregates, &(d, _))| {
+                super::finish(&known, aggregates.lazy(), d, params.bad_dpd, &[BAD])
+                    .filter(col(IN_DEFAULT).not())
+                    .collect()
+            })
+            .collect::<PolarsResult<_>>()?;
+        frames.extend(finished.into_iter().map(DataFrame::lazy));
         finishing += lap.elapsed().as_millis() as u64;
     }
     tracing::debug!(sweeping, finishing, "snapshot days");

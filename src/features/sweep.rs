@@ -63,86 +63,160 @@ struct Event {
 /// sorted by issue day and orders by order day, so a day's pass stops at
 /// the first row after it.
 pub struct Sweep {
-    invoices: Vec<Vec<Invoice>>,
+    invoices: Buckets<Invoice>,
     /// (day, cents) of the payments [`Invoice::partial_from`] points into.
     partial: Vec<(i32, i64)>,
-    orders: Vec<Vec<Order>>,
-    requests: Vec<Vec<Request>>,
-    events: Vec<Vec<Event>>,
+    orders: Buckets<Order>,
+    requests: Buckets<Request>,
+    events: Buckets<Event>,
 }
 
-/// The values of `ca` as options; a column without nulls is read as one
-/// contiguous slice (several times faster than the general iterator).
-fn options<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<Option<T::Native>> {
-    if ca.null_count() == 0 {
-        let ca = ca.rechunk();
-        if let Ok(values) = ca.cont_slice() {
-            return values.iter().map(|v| Some(*v)).collect();
+/// One table's rows grouped by customer key in one vector (a counting
+/// sort): customer `c`'s rows are `rows[start[c]..start[c + 1]]`, in table
+/// order until [`Buckets::sort_by_day`].
+struct Buckets<T> {
+    rows: Vec<T>,
+    start: Vec<usize>,
+}
+
+impl<T: Send> Buckets<T> {
+    /// The rows of a table whose row `i` belongs to customer `keys[i]` (of
+    /// `customers`; a null key leaves the row out), each built by `row(i)`.
+    fn new(customers: usize, keys: &IdxCa, row: impl Fn(usize) -> T + Sync) -> Buckets<T> {
+        let mut start = vec![0usize; customers + 1];
+        for k in keys.iter().flatten() {
+            start[k as usize + 1] += 1;
         }
+        for c in 1..start.len() {
+            start[c] += start[c - 1];
+        }
+        // Row numbers grouped by customer, in table order within each.
+        let mut next = start.clone();
+        let mut order = vec![0u32; start[customers]];
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(k) = k {
+                order[next[k as usize]] = i as u32;
+                next[k as usize] += 1;
+            }
+        }
+        let rows = order.into_par_iter().map(|i| row(i as usize)).collect();
+        Buckets { rows, start }
     }
-    ca.iter().collect()
-}
-fn i32s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
-    Ok(options(df.column(c)?.i32()?))
-}
-fn i64s(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(options(df.column(c)?.i64()?))
-}
-/// `n` empty vectors, each with room for its customer's rows in `keys`.
-fn with_capacities<T>(n: usize, keys: &[Option<IdxSize>]) -> Vec<Vec<T>> {
-    let mut counts = vec![0usize; n];
-    for k in keys.iter().flatten() {
-        counts[*k as usize] += 1;
+
+    fn of(&self, c: usize) -> &[T] {
+        &self.rows[self.start[c]..self.start[c + 1]]
     }
-    counts.into_iter().map(Vec::with_capacity).collect()
+
+    fn customers(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// Sorts each customer's rows by `day` (stable: ties keep table order).
+    fn sort_by_day(&mut self, day: impl Fn(&T) -> i32 + Sync) {
+        let mut slices = Vec::with_capacity(self.customers());
+        let mut rest = self.rows.as_mut_slice();
+        for bounds in self.start.windows(2) {
+            let (mine, tail) = rest.split_at_mut(bounds[1] - bounds[0]);
+            slices.push(mine);
+            rest = tail;
+        }
+        slices
+            .into_par_iter()
+            .with_min_len(1024)
+            .for_each(|rows| rows.sort_by_key(&day));
+    }
 }
 
-fn keys(df: &DataFrame) -> PolarsResult<Vec<Option<IdxSize>>> {
-    Ok(options(df.column(s::CUSTOMER_KEY)?.idx()?))
+/// Numeric column `c` of `df` (in one chunk), read by row number.
+fn array<'a, T: PolarsNumericType>(
+    df: &'a DataFrame,
+    c: &str,
+) -> PolarsResult<impl Fn(usize) -> Option<T::Native> + Sync + 'a> {
+    let ca: &ChunkedArray<T> = df.column(c)?.as_materialized_series().unpack()?;
+    polars_ensure!(ca.chunks().len() == 1, ComputeError: "column {c} is not in one chunk");
+    let values = ca.downcast_iter().next().expect("one chunk");
+    Ok(move |i| values.get(i))
+}
+
+/// Boolean column `c` of `df` (in one chunk), read by row number.
+fn bools<'a>(
+    df: &'a DataFrame,
+    c: &str,
+) -> PolarsResult<impl Fn(usize) -> Option<bool> + Sync + 'a> {
+    let ca = df.column(c)?.bool()?;
+    polars_ensure!(ca.chunks().len() == 1, ComputeError: "column {c} is not in one chunk");
+    let values = ca.downcast_iter().next().expect("one chunk");
+    Ok(move |i| values.get(i))
+}
+
+/// The customer key of rows whose `required` columns all hold a value,
+/// null for the others (left out of [`Buckets`]).
+fn key_where_present(required: &[&str]) -> Expr {
+    let present = required
+        .iter()
+        .map(|c| col(*c).is_not_null())
+        .reduce(Expr::and)
+        .unwrap_or(lit(true));
+    when(present)
+        .then(col(s::CUSTOMER_KEY))
+        .otherwise(lit(NULL).cast(IDX_DTYPE))
+        .alias(s::CUSTOMER_KEY)
+}
+
+/// A required value of a row [`key_where_present`] kept.
+fn present<T>(value: Option<T>) -> T {
+    value.expect("a bucketed row has its required values")
+}
+
+/// `df`'s customer keys.
+fn keys(df: &DataFrame) -> PolarsResult<IdxCa> {
+    Ok(df.column(s::CUSTOMER_KEY)?.idx()?.clone())
+}
+
+/// `lf` collected with every column in one chunk.
+fn collect_one_chunk(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    let mut df = lf.collect()?;
+    df.rechunk_mut();
+    Ok(df)
 }
 
 impl Sweep {
     /// Buckets every table of `book` by customer key.
     pub fn new(book: &Book) -> PolarsResult<Sweep> {
         let n = book.customers.height();
-        let inv = book
-            .invoices
-            .clone()
-            .lazy()
-            .select([
-                col(s::CUSTOMER_KEY),
-                col(s::INVOICE_KEY),
-                day(s::ISSUE_DATE),
-                day(s::DUE_DATE),
-                cents(s::AMOUNT),
-                col(s::DISPUTED),
-                day(s::SETTLED_DATE),
-                col(s::PAYMENTS_TO_SETTLE),
-                day(s::WRITTEN_OFF_DATE),
-            ])
-            .collect()?;
-        let settled = i32s(&inv, s::SETTLED_DATE)?;
+        let inv = collect_one_chunk(book.invoices.clone().lazy().select([
+            key_where_present(&[s::ISSUE_DATE, s::DUE_DATE, s::AMOUNT]),
+            day(s::ISSUE_DATE),
+            day(s::DUE_DATE),
+            cents(s::AMOUNT),
+            col(s::DISPUTED),
+            day(s::SETTLED_DATE),
+            col(s::PAYMENTS_TO_SETTLE).cast(DataType::Int64),
+            day(s::WRITTEN_OFF_DATE),
+        ]))?;
+        let settled = array::<Int32Type>(&inv, s::SETTLED_DATE)?;
         // Payments before settlement, per invoice row.
-        let pay = book
-            .payments
-            .clone()
-            .lazy()
-            .select([col(s::INVOICE_KEY), day(s::PAYMENT_DATE), cents(s::AMOUNT)])
-            .collect()?;
+        let pay = collect_one_chunk(book.payments.clone().lazy().select([
+            col(s::INVOICE_KEY),
+            day(s::PAYMENT_DATE),
+            cents(s::AMOUNT),
+        ]))?;
         // `inv` keeps the rows of `book.invoices`, in order.
         let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
         // (invoice row, day, cents) of the payments before settlement: few.
-        let pay_days = i32s(&pay, s::PAYMENT_DATE)?;
-        let pay_cents = i64s(&pay, s::AMOUNT)?;
+        let (pay_days, pay_cents) = (
+            array::<Int32Type>(&pay, s::PAYMENT_DATE)?,
+            array::<Int64Type>(&pay, s::AMOUNT)?,
+        );
         let mut early: Vec<(usize, i32, i64)> = Vec::new();
         for (i, k) in pay.column(s::INVOICE_KEY)?.idx()?.iter().enumerate() {
             let Some(row) = k.and_then(|k| row_of_key.get(k as usize).copied().flatten()) else {
                 continue;
             };
-            let (Some(d), Some(c)) = (pay_days[i], pay_cents[i]) else {
+            let (Some(d), Some(c)) = (pay_days(i), pay_cents(i)) else {
                 continue;
             };
-            if settled[row].is_none_or(|st| d < st) {
+            if settled(row).is_none_or(|st| d < st) {
                 early.push((row, d, c));
             }
         }
@@ -156,100 +230,76 @@ impl Sweep {
             }
             at.1 += 1;
         }
-        let (cust, issue, due, amount) = (
-            keys(&inv)?,
-            i32s(&inv, s::ISSUE_DATE)?,
-            i32s(&inv, s::DUE_DATE)?,
-            i64s(&inv, s::AMOUNT)?,
+        let (issue, due, amount) = (
+            array::<Int32Type>(&inv, s::ISSUE_DATE)?,
+            array::<Int32Type>(&inv, s::DUE_DATE)?,
+            array::<Int64Type>(&inv, s::AMOUNT)?,
         );
-        let disputed: Vec<Option<bool>> = inv.column(s::DISPUTED)?.bool()?.iter().collect();
-        let payments = i64s(&inv, s::PAYMENTS_TO_SETTLE)?;
-        let written_off = i32s(&inv, s::WRITTEN_OFF_DATE)?;
-        let mut invoices: Vec<Vec<Invoice>> = with_capacities(n, &cust);
-        for (row, &(partial_from, partial_len)) in partial_at.iter().enumerate() {
-            let (Some(c), Some(issue), Some(due), Some(amount)) =
-                (cust[row], issue[row], due[row], amount[row])
-            else {
-                continue;
-            };
-            invoices[c as usize].push(Invoice {
-                issue,
-                due,
-                amount,
-                settled: settled[row],
-                written_off: written_off[row],
-                payments: payments[row].map(|p| p.min(i32::MAX as i64) as i32),
-                disputed: disputed[row].unwrap_or(false),
+        let disputed = bools(&inv, s::DISPUTED)?;
+        let payments = array::<Int64Type>(&inv, s::PAYMENTS_TO_SETTLE)?;
+        let written_off = array::<Int32Type>(&inv, s::WRITTEN_OFF_DATE)?;
+        let mut invoices = Buckets::new(n, &keys(&inv)?, |row| {
+            let (partial_from, partial_len) = partial_at[row];
+            Invoice {
+                issue: present(issue(row)),
+                due: present(due(row)),
+                amount: present(amount(row)),
+                settled: settled(row),
+                written_off: written_off(row),
+                payments: payments(row).map(|p| p.min(i32::MAX as i64) as i32),
+                disputed: disputed(row).unwrap_or(false),
                 partial_from,
                 partial_len,
-            });
-        }
-        invoices
-            .par_iter_mut()
-            .for_each(|v| v.sort_by_key(|i| i.issue));
-        let ord = book
-            .orders
-            .clone()
-            .lazy()
-            .select([col(s::CUSTOMER_KEY), day(s::ORDER_DATE), cents(s::AMOUNT)])
-            .collect()?;
-        let (days, amounts) = (i32s(&ord, s::ORDER_DATE)?, i64s(&ord, s::AMOUNT)?);
-        let order_customers = keys(&ord)?;
-        let mut orders: Vec<Vec<Order>> = with_capacities(n, &order_customers);
-        for (i, c) in order_customers.into_iter().enumerate() {
-            if let (Some(c), Some(day), Some(amount)) = (c, days[i], amounts[i]) {
-                orders[c as usize].push(Order { day, amount });
             }
-        }
-        orders.par_iter_mut().for_each(|v| v.sort_by_key(|o| o.day));
-        let req = book
-            .credit_requests
-            .clone()
-            .lazy()
-            .select([
-                col(s::CUSTOMER_KEY),
-                day(s::REQUEST_DATE),
-                col(s::KIND),
-                col(s::GRANTED),
-            ])
-            .collect()?;
-        let mut requests: Vec<Vec<Request>> = (0..n).map(|_| Vec::new()).collect();
-        let days = i32s(&req, s::REQUEST_DATE)?;
+        });
+        invoices.sort_by_day(|i| i.issue);
+        let ord = collect_one_chunk(book.orders.clone().lazy().select([
+            key_where_present(&[s::ORDER_DATE, s::AMOUNT]),
+            day(s::ORDER_DATE),
+            cents(s::AMOUNT),
+        ]))?;
+        let (days, amounts) = (
+            array::<Int32Type>(&ord, s::ORDER_DATE)?,
+            array::<Int64Type>(&ord, s::AMOUNT)?,
+        );
+        let mut orders = Buckets::new(n, &keys(&ord)?, |i| Order {
+            day: present(days(i)),
+            amount: present(amounts(i)),
+        });
+        orders.sort_by_day(|o| o.day);
+        let req = collect_one_chunk(book.credit_requests.clone().lazy().select([
+            key_where_present(&[s::REQUEST_DATE]),
+            day(s::REQUEST_DATE),
+            col(s::KIND),
+            col(s::GRANTED),
+        ]))?;
+        let days = array::<Int32Type>(&req, s::REQUEST_DATE)?;
         let kinds: Vec<Option<&str>> = req.column(s::KIND)?.str()?.iter().collect();
-        let granted: Vec<Option<bool>> = req.column(s::GRANTED)?.bool()?.iter().collect();
-        for (i, c) in keys(&req)?.into_iter().enumerate() {
+        let granted = bools(&req, s::GRANTED)?;
+        let requests = Buckets::new(n, &keys(&req)?, |i| {
             let kind = kinds[i].and_then(|k| REQUEST_COUNTS.iter().position(|(x, _)| *x == k));
-            if let (Some(c), Some(day)) = (c, days[i]) {
-                requests[c as usize].push(Request {
-                    day,
-                    kind: kind.unwrap_or(usize::MAX),
-                    granted: granted[i],
-                });
+            Request {
+                day: present(days(i)),
+                kind: kind.unwrap_or(usize::MAX),
+                granted: granted(i),
             }
-        }
-        let ev = book
-            .events
-            .clone()
-            .lazy()
-            .select([
-                col(s::CUSTOMER_KEY),
-                day(s::EVENT_DATE),
-                col(s::SEVERITY),
-                col(s::KIND),
-            ])
-            .collect()?;
-        let mut events: Vec<Vec<Event>> = (0..n).map(|_| Vec::new()).collect();
-        let (days, severity) = (i32s(&ev, s::EVENT_DATE)?, i64s(&ev, s::SEVERITY)?);
+        });
+        let ev = collect_one_chunk(book.events.clone().lazy().select([
+            key_where_present(&[s::EVENT_DATE]),
+            day(s::EVENT_DATE),
+            col(s::SEVERITY),
+            col(s::KIND),
+        ]))?;
+        let (days, severity) = (
+            array::<Int32Type>(&ev, s::EVENT_DATE)?,
+            array::<Int64Type>(&ev, s::SEVERITY)?,
+        );
         let kinds: Vec<Option<&str>> = ev.column(s::KIND)?.str()?.iter().collect();
-        for (i, c) in keys(&ev)?.into_iter().enumerate() {
-            if let (Some(c), Some(day)) = (c, days[i]) {
-                events[c as usize].push(Event {
-                    day,
-                    severity: severity[i],
-                    insolvency: kinds[i] == Some(s::EVENT_INSOLVENCY_FILING),
-                });
-            }
-        }
+        let events = Buckets::new(n, &keys(&ev)?, |i| Event {
+            day: present(days(i)),
+            severity: severity(i),
+            insolvency: kinds[i] == Some(s::EVENT_INSOLVENCY_FILING),
+        });
         Ok(Sweep {
             invoices,
             partial,
@@ -279,7 +329,7 @@ impl Sweep {
         days: &[(i32, Option<LabelParams>)],
         block: usize,
     ) -> PolarsResult<Vec<DataFrame>> {
-        let n = self.invoices.len();
+        let n = self.invoices.customers();
         let blocks: Vec<Vec<DataFrame>> = (0..n.div_ceil(block))
             .into_par_iter()
             .map(|b| {
@@ -305,7 +355,7 @@ impl Sweep {
     }
 
     fn customer(&self, c: usize, d: i32, label: Option<LabelParams>) -> Option<Agg> {
-        let invoices = &self.invoices[c];
+        let invoices = self.invoices.of(c);
         let mut a = Agg {
             key: c as IdxSize,
             ..Agg::default()
@@ -372,7 +422,7 @@ impl Sweep {
     fn requests_of(&self, c: usize, d: i32) -> Option<Requests> {
         let mut r = Requests::default();
         let mut any = false;
-        for q in self.requests[c].iter().filter(|q| q.day <= d) {
+        for q in self.requests.of(c).iter().filter(|q| q.day <= d) {
             any = true;
             r.last = r.last.max(Some(q.day));
             for (w, &days) in REQUEST_WINDOWS.iter().enumerate() {
@@ -393,7 +443,7 @@ impl Sweep {
             last: i32::MIN,
             ..Orders::default()
         };
-        let orders = &self.orders[c];
+        let orders = self.orders.of(c);
         let placed = orders.partition_point(|o| o.day <= d);
         if placed == 0 {
             return None;
@@ -425,7 +475,7 @@ impl Sweep {
     fn events_of(&self, c: usize, d: i32) -> Option<Events> {
         let mut e = Events::default();
         let mut any = false;
-        for ev in self.events[c].iter().filter(|e| e.day <= d) {
+        for ev in self.events.of(c).iter().filter(|e| e.day <= d) {
             any = true;
             if ev.day > d - 90 {
                 e.severity_90 = e.severity_90.max(ev.severity);
