@@ -143,7 +143,7 @@ fn finish(book: &Book, aggregates: LazyFrame, d: i32, bad_dpd: i64, carry: &[&st
             .alias(IN_DEFAULT),
     );
     columns.extend(carry.iter().map(|c| col(*c)));
-    joined
+    order_bucket_stats(joined)
         .with_columns(derived(d))
         .select(columns)
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
@@ -258,20 +258,34 @@ fn dbt(num: &str, den: &str) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// Columns computed from the aggregates.
-fn derived(d: i32) -> Vec<Expr> {
-    let b = |k: usize| {
-        col(format!("__b{k}"))
+/// The order buckets in currency units (`__m0`..`__m11`), their mean over
+/// the eleven months before the last (`__mean`), then its sample variance
+/// (`__var`): three steps, each computed once (as one expression the mean
+/// was evaluated twelve times over).
+fn order_bucket_stats(frame: LazyFrame) -> LazyFrame {
+    let money_of = |k: usize| {
+        (col(format!("__b{k}"))
             .fill_null(lit(0i64))
             .cast(DataType::Float64)
-            / lit(100.0)
+            / lit(100.0))
+        .alias(format!("__m{k}"))
     };
-    let mean = (1..12).map(b).reduce(|a, x| a + x).unwrap() / lit(11.0);
+    let m = |k: usize| col(format!("__m{k}"));
+    let mean = (1..12).map(m).reduce(|a, x| a + x).unwrap() / lit(11.0);
     let var = (1..12)
-        .map(|k| (b(k) - mean.clone()).pow(2))
+        .map(|k| (m(k) - col("__mean")).pow(2))
         .reduce(|a, x| a + x)
         .unwrap()
         / lit(10.0);
+    frame
+        .with_columns((0..12).map(money_of).collect::<Vec<_>>())
+        .with_column(mean.alias("__mean"))
+        .with_column(var.alias("__var"))
+}
+
+/// Columns computed from the aggregates and [`order_bucket_stats`].
+fn derived(d: i32) -> Vec<Expr> {
+    let (mean, var) = (col("__mean"), col("__var"));
     let orders_seen = (col("__cnt_q0") + col("__cnt_q1")).gt(lit(0));
     vec![
         dbt("__dbt_num_90", "__dbt_den_90").alias(DAYS_BEYOND_TERMS_90),
@@ -295,7 +309,7 @@ fn derived(d: i32) -> Vec<Expr> {
                 .gt(lit(0.0))
                 .and((lit(d) - col("__first_order")).gt_eq(lit(360))),
         )
-        .then((b(0) - mean) / var.sqrt())
+        .then((col("__m0") - mean) / var.sqrt())
         .otherwise(lit(NULL).cast(DataType::Float64))
         .alias(ORDER_30D_ZSCORE),
     ]

@@ -330,7 +330,7 @@ impl Sweep {
         block: usize,
     ) -> PolarsResult<Vec<DataFrame>> {
         let n = self.invoices.customers();
-        let blocks: Vec<Vec<DataFrame>> = (0..n.div_ceil(block))
+        let blocks: Vec<Vec<Vec<Agg>>> = (0..n.div_ceil(block))
             .into_par_iter()
             .map(|b| {
                 let mut per_day: Vec<Vec<Agg>> = days.iter().map(|_| Vec::new()).collect();
@@ -339,18 +339,13 @@ impl Sweep {
                         rows.extend(self.customer(c, d, label));
                     }
                 }
-                per_day.iter().map(|rows| rows_to_frame(rows)).collect()
+                per_day
             })
-            .collect::<PolarsResult<_>>()?;
+            .collect();
+        // Blocks are in customer order: each day's rows, block after block.
         (0..days.len())
-            .map(|i| {
-                let mut day = rows_to_frame(&[])?;
-                for block in &blocks {
-                    day.vstack_mut(&block[i])?;
-                }
-                day.rechunk_mut();
-                Ok(day)
-            })
+            .into_par_iter()
+            .map(|i| rows_to_frame(blocks.iter().flat_map(|b| &b[i])))
             .collect()
     }
 
@@ -713,22 +708,23 @@ fn column<T: PolarsNumericType>(name: &str, values: Vec<Option<T::Native>>) -> C
     ca.with_name(name.into()).into_column()
 }
 
-/// The aggregate frame, with the names and types of [`super::aggregates`],
-/// built in one pass over the rows.
-fn rows_to_frame(rows: &[Agg]) -> PolarsResult<DataFrame> {
+/// The aggregate frame, with the names and types of the reference's
+/// aggregates (`reference::aggregates`), built in one pass over the rows.
+fn rows_to_frame<'a>(rows: impl Iterator<Item = &'a Agg> + Clone) -> PolarsResult<DataFrame> {
+    let height = rows.clone().count();
     let names64 = i64_names();
     let names_f = f64_names();
     let mut c64: Vec<Vec<Option<i64>>> = (0..names64.len())
-        .map(|_| Vec::with_capacity(rows.len()))
+        .map(|_| Vec::with_capacity(height))
         .collect();
     let mut c32: Vec<Vec<Option<i32>>> = (0..I32_NAMES.len())
-        .map(|_| Vec::with_capacity(rows.len()))
+        .map(|_| Vec::with_capacity(height))
         .collect();
     let mut cf: Vec<Vec<Option<f64>>> = (0..names_f.len())
-        .map(|_| Vec::with_capacity(rows.len()))
+        .map(|_| Vec::with_capacity(height))
         .collect();
     let mut scratch = Vec::with_capacity(names64.len());
-    for a in rows {
+    for a in rows.clone() {
         scratch.clear();
         a.i64s(&mut scratch);
         debug_assert_eq!(scratch.len(), names64.len());
@@ -763,13 +759,13 @@ fn rows_to_frame(rows: &[Agg]) -> PolarsResult<DataFrame> {
     );
     columns.push(Column::new(
         BAD.into(),
-        rows.iter().map(|a| a.bad).collect::<Vec<Option<bool>>>(),
+        rows.clone().map(|a| a.bad).collect::<Vec<Option<bool>>>(),
     ));
     columns.push(Column::new(
         s::CUSTOMER_KEY.into(),
-        rows.iter().map(|a| a.key).collect::<Vec<IdxSize>>(),
+        rows.map(|a| a.key).collect::<Vec<IdxSize>>(),
     ));
-    DataFrame::new(rows.len(), columns)
+    DataFrame::new(height, columns)
 }
 
 #[cfg(test)]
