@@ -3,12 +3,15 @@
 //! figures (100k customers and more) come from `scripts/bench-scale.sh`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use earlywarn::actions::{self, escalation, limits, FactWindows};
 use earlywarn::config::Config;
 use earlywarn::features::{self, LabelParams};
 use earlywarn::generate::{generate, GenParams};
 use earlywarn::ingest::read_book;
 use earlywarn::model::train::{train, TrainInput};
-use earlywarn::output::{write_table, TableFormat};
+use earlywarn::nightly::nightly;
+use earlywarn::output::folder::RunFolder;
+use earlywarn::output::{write_run_files, write_table, TableFormat};
 
 const CUSTOMERS: usize = 5_000;
 const MONTHS: usize = 36;
@@ -92,13 +95,67 @@ fn bench_model_and_run(c: &mut Criterion) {
         b.iter(|| earlywarn::model::score::score(&card, &today).unwrap())
     });
     group.finish();
+
+    // The actions stage alone: each account's facts, the collection queue
+    // and the limit decisions, from the day's features, scores and state.
+    let scored = earlywarn::model::score::score(&card, &today).unwrap();
+    let d = earlywarn::dates::to_days(last);
+    let state = features::invoice_state(&book, d).collect().unwrap();
+    let windows = FactWindows {
+        pre_due_days: config.escalation.pre_due_days,
+        plan_hold_days: config.escalation.plan_hold_days,
+    };
+    let mut group = c.benchmark_group("actions");
+    group.sample_size(10);
+    group.bench_function(
+        "accounts, escalation queue and limit decisions, 5k customers",
+        |b| {
+            b.iter(|| {
+                let accounts =
+                    actions::accounts(&book, d, &state, &today, &scored, windows).unwrap();
+                let queue = escalation::queue(&accounts, &config.escalation);
+                let decisions: Vec<_> = accounts
+                    .iter()
+                    .map(|a| limits::decide(a, &config.limits))
+                    .collect();
+                (queue.len(), decisions.len())
+            })
+        },
+    );
+    group.finish();
+
+    // Writing alone: every file of a run (tables, KPIs, rejects, report
+    // page) into a staging folder, then moved into place.
+    let mut result = nightly(
+        &book,
+        last,
+        &card,
+        &config,
+        None,
+        &earlywarn::progress::Progress::hidden(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut group = c.benchmark_group("writing");
+    group.sample_size(10);
+    group.bench_function("every output file of a 5k-customer run", |b| {
+        b.iter(|| {
+            let mut folder = RunFolder::create(&out).unwrap();
+            write_run_files(&mut folder, &mut result, &report.rejects).unwrap();
+            let page = earlywarn::report::render(&result, &card).unwrap();
+            folder.write_text("report.html", &page).unwrap();
+            folder.commit().unwrap();
+        })
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("run");
     group.sample_size(10);
     group.bench_function(
         "features, scores, actions, forecast, KPIs on 5k x 36",
         |b| {
             b.iter(|| {
-                earlywarn::nightly::nightly(
+                nightly(
                     &book,
                     last,
                     &card,

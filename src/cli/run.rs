@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use earlywarn::config::Config;
-use earlywarn::ingest::{self, InputFile};
+use earlywarn::ingest::InputFile;
 use earlywarn::model::{artifact, Scorecard};
-use earlywarn::nightly::{self, columns, Nightly, Summary};
+use earlywarn::nightly::{self, Summary};
+use earlywarn::output;
 use earlywarn::output::folder::{RunFolder, WrittenFile};
-use earlywarn::output::{self, rejects_frame};
 use earlywarn::progress::Progress;
 use earlywarn::{dates, features};
 use serde::Serialize;
@@ -104,7 +104,7 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
 
     let write_started = Instant::now();
     let mut folder = RunFolder::create(&args.out)?;
-    write_outputs(&mut folder, &mut result, &report)?;
+    output::write_run_files(&mut folder, &mut result, &report.rejects)?;
     folder.write_text("report.html", &earlywarn::report::render(&result, &card)?)?;
     let files = report.input_files(&args.input)?;
     let mut timings = vec![Timing {
@@ -161,30 +161,6 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     folder.commit()?;
     progress.finish();
     println!("{}", closing_line(&result.summary, as_of, started));
-    Ok(())
-}
-
-/// Every data file, in a fixed order (run.json comes last, from the caller).
-fn write_outputs(
-    folder: &mut RunFolder,
-    result: &mut Nightly,
-    report: &ingest::IngestReport,
-) -> anyhow::Result<()> {
-    use columns::{NAME, REASON, REASONS};
-    use earlywarn::model::score::{REASON_1, REASON_2, REASON_3};
-    let mut scores_csv =
-        output::neutralise_formulas(&result.scores, &[NAME, REASON_1, REASON_2, REASON_3])?;
-    folder.write_csv("scores.csv", &mut scores_csv)?;
-    folder.write_parquet("scores.parquet", &mut result.scores)?;
-    let mut escalations = output::neutralise_formulas(&result.escalations, &[NAME, REASONS])?;
-    folder.write_csv("escalations.csv", &mut escalations)?;
-    let mut limits = output::neutralise_formulas(&result.credit_limits, &[REASON])?;
-    folder.write_csv("credit_limits.csv", &mut limits)?;
-    folder.write_csv("cash_forecast.csv", &mut result.cash_forecast)?;
-    let mut kpis = serde_json::to_string_pretty(&result.kpis)?;
-    kpis.push('\n');
-    folder.write_text("kpis.json", &kpis)?;
-    folder.write_csv("rejects.csv", &mut rejects_frame(&report.rejects))?;
     Ok(())
 }
 

@@ -156,7 +156,7 @@ fn finish(book: &Book, aggregates: LazyFrame, d: i32, bad_dpd: i64, carry: &[&st
 /// (days past due while open, else null), `__written_off` (by `d`).
 /// Payments made by `d` are summed only for invoices still open on `d`: the
 /// others' open amount is 0 whatever they were paid.
-pub(crate) fn invoice_state(book: &Book, d: i32) -> LazyFrame {
+pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
     let settled_by_d = day(s::SETTLED_DATE).lt_eq(lit(d));
     let base = book
         .invoices

@@ -13,7 +13,9 @@ use polars::prelude::*;
 pub mod folder;
 
 use crate::ingest::Reject;
+use crate::nightly::Nightly;
 use crate::schema::{REJECT_RAW, REJECT_REASON, REJECT_ROW, REJECT_TABLE};
+use folder::RunFolder;
 
 /// File format of a written table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -175,4 +177,32 @@ pub fn previous_scores(out: &Path) -> Option<DataFrame> {
             None
         }
     }
+}
+
+/// Every data file of a nightly run into `folder`, in a fixed order:
+/// scores (CSV and Parquet), escalations, credit limits, cash forecast,
+/// KPIs, rejects (the report page and run.json come after, from the
+/// caller). Text a spreadsheet could run as a formula is neutralised in
+/// the CSV files.
+pub fn write_run_files(
+    folder: &mut RunFolder,
+    result: &mut Nightly,
+    rejects: &[Reject],
+) -> Result<()> {
+    use crate::model::score::{REASON_1, REASON_2, REASON_3};
+    use crate::nightly::columns::{NAME, REASON, REASONS};
+    let mut scores_csv =
+        neutralise_formulas(&result.scores, &[NAME, REASON_1, REASON_2, REASON_3])?;
+    folder.write_csv("scores.csv", &mut scores_csv)?;
+    folder.write_parquet("scores.parquet", &mut result.scores)?;
+    let mut escalations = neutralise_formulas(&result.escalations, &[NAME, REASONS])?;
+    folder.write_csv("escalations.csv", &mut escalations)?;
+    let mut limits = neutralise_formulas(&result.credit_limits, &[REASON])?;
+    folder.write_csv("credit_limits.csv", &mut limits)?;
+    folder.write_csv("cash_forecast.csv", &mut result.cash_forecast)?;
+    let mut kpis = serde_json::to_string_pretty(&result.kpis)?;
+    kpis.push('\n');
+    folder.write_text("kpis.json", &kpis)?;
+    folder.write_csv("rejects.csv", &mut rejects_frame(rejects))?;
+    Ok(())
 }
