@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Scale benchmark: generate a book of N customers x M months, then time each
-# command (validate, features, snapshots, train, run) under /usr/bin/time -v and print wall time, CPU time and peak RSS.
+# command (a bare Polars read of the book as the yardstick, validate,
+# features, snapshots, train, run) under /usr/bin/time -v and print wall
+# time, CPU time and peak RSS.
 #
 #   scripts/bench-scale.sh [CUSTOMERS] [MONTHS] [WORKDIR]
 #   (defaults: 100000 36 /tmp/earlywarn-scale)
@@ -14,7 +16,7 @@ months=${2:-36}
 work=${3:-/tmp/earlywarn-scale}
 bin=target/release/earlywarn
 
-cargo build --release --quiet
+cargo build --release --quiet --bin earlywarn --example bare_read
 export RUST_LOG=earlywarn=info   # stage timings land in $work/<label>.out
 mkdir -p "$work"
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory; book: $customers customers x $months months"
@@ -32,6 +34,7 @@ measure() {
 }
 
 measure "generate (parquet)" "$bin" generate --out "$work/book" --customers "$customers" --months "$months" --seed 1 --format parquet
+measure "bare Polars read (yardstick)" target/release/examples/bare_read "$work/book"
 measure "validate" "$bin" validate --input "$work/book"
 measure "features (one day)" "$bin" features --input "$work/book" --out "$work/features.parquet"
 measure "features --snapshots (monthly)" "$bin" features --snapshots --input "$work/book" --out "$work/snapshots.parquet"
