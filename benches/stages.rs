@@ -126,15 +126,18 @@ fn bench_model_and_run(c: &mut Criterion) {
 
     // Writing alone: every file of a run (tables, KPIs, rejects, report
     // page) into a staging folder, then moved into place.
-    let mut result = nightly(
-        &book,
-        last,
-        &card,
-        &config,
-        None,
-        &earlywarn::progress::Progress::hidden(),
-    )
-    .unwrap();
+    let run_nightly = || {
+        nightly(
+            &book,
+            last,
+            &card,
+            &config,
+            None,
+            &earlywarn::progress::Progress::hidden(),
+        )
+        .unwrap()
+    };
+    let mut result = run_nightly();
     let out = dir.path().join("out");
     let mut group = c.benchmark_group("writing");
     group.sample_size(10);
@@ -153,19 +156,7 @@ fn bench_model_and_run(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function(
         "features, scores, actions, forecast, KPIs on 5k x 36",
-        |b| {
-            b.iter(|| {
-                nightly(
-                    &book,
-                    last,
-                    &card,
-                    &config,
-                    None,
-                    &earlywarn::progress::Progress::hidden(),
-                )
-                .unwrap()
-            })
-        },
+        |b| b.iter(run_nightly),
     );
     group.finish();
 }
