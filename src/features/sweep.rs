@@ -64,12 +64,15 @@ struct Event {
 /// the first row after it.
 pub struct Sweep {
     invoices: Buckets<Invoice>,
-    /// (day, cents) of the payments [`Invoice::partial_from`] points into.
-    partial: Vec<(i32, i64)>,
+    partial: PartialPayments,
     orders: Buckets<Order>,
     requests: Buckets<Request>,
     events: Buckets<Event>,
 }
+
+/// (day, cents) of the payments made before their invoice settled, which
+/// [`Invoice::partial_from`] points into.
+type PartialPayments = Vec<(i32, i64)>;
 
 /// One table's rows grouped by customer key in one vector (a counting
 /// sort): customer `c`'s rows are `rows[start[c]..start[c + 1]]`, in table
@@ -111,7 +114,8 @@ impl<T: Send> Buckets<T> {
         self.start.len() - 1
     }
 
-    /// Sorts each customer's rows by `day` (stable: ties keep table order).
+    /// Sorts each customer's rows by `day`. Rows of one day may come in any
+    /// (deterministic) order: every aggregate is a sum, count, min or max.
     fn sort_by_day(&mut self, day: impl Fn(&T) -> i32 + Sync) {
         let mut slices = Vec::with_capacity(self.customers());
         let mut rest = self.rows.as_mut_slice();
@@ -123,7 +127,7 @@ impl<T: Send> Buckets<T> {
         slices
             .into_par_iter()
             .with_min_len(1024)
-            .for_each(|rows| rows.sort_by_key(&day));
+            .for_each(|rows| rows.sort_unstable_by_key(&day));
     }
 }
 
@@ -181,131 +185,21 @@ fn collect_one_chunk(lf: LazyFrame) -> PolarsResult<DataFrame> {
 }
 
 impl Sweep {
-    /// Buckets every table of `book` by customer key.
+    /// Buckets every table of `book` by customer key (invoices and orders,
+    /// the big ones, side by side).
     pub fn new(book: &Book) -> PolarsResult<Sweep> {
         let n = book.customers.height();
-        let inv = collect_one_chunk(book.invoices.clone().lazy().select([
-            key_where_present(&[s::ISSUE_DATE, s::DUE_DATE, s::AMOUNT]),
-            day(s::ISSUE_DATE),
-            day(s::DUE_DATE),
-            cents(s::AMOUNT),
-            col(s::DISPUTED),
-            day(s::SETTLED_DATE),
-            col(s::PAYMENTS_TO_SETTLE).cast(DataType::Int64),
-            day(s::WRITTEN_OFF_DATE),
-        ]))?;
-        let settled = array::<Int32Type>(&inv, s::SETTLED_DATE)?;
-        // Payments before settlement, per invoice row.
-        let pay = collect_one_chunk(book.payments.clone().lazy().select([
-            col(s::INVOICE_KEY),
-            day(s::PAYMENT_DATE),
-            cents(s::AMOUNT),
-        ]))?;
-        // `inv` keeps the rows of `book.invoices`, in order.
-        let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
-        // (invoice row, day, cents) of the payments before settlement: few.
-        let (pay_days, pay_cents) = (
-            array::<Int32Type>(&pay, s::PAYMENT_DATE)?,
-            array::<Int64Type>(&pay, s::AMOUNT)?,
+        let (invoices, orders) = rayon::join(
+            || invoices_by_customer(book, n),
+            || orders_by_customer(book, n),
         );
-        let mut early: Vec<(usize, i32, i64)> = Vec::new();
-        for (i, k) in pay.column(s::INVOICE_KEY)?.idx()?.iter().enumerate() {
-            let Some(row) = k.and_then(|k| row_of_key.get(k as usize).copied().flatten()) else {
-                continue;
-            };
-            let (Some(d), Some(c)) = (pay_days(i), pay_cents(i)) else {
-                continue;
-            };
-            if settled(row).is_none_or(|st| d < st) {
-                early.push((row, d, c));
-            }
-        }
-        early.sort_unstable();
-        let partial: Vec<(i32, i64)> = early.iter().map(|&(_, d, c)| (d, c)).collect();
-        let mut partial_at: Vec<(u32, u32)> = vec![(0, 0); inv.height()];
-        for (i, &(row, _, _)) in early.iter().enumerate() {
-            let at = &mut partial_at[row];
-            if at.1 == 0 {
-                at.0 = i as u32;
-            }
-            at.1 += 1;
-        }
-        let (issue, due, amount) = (
-            array::<Int32Type>(&inv, s::ISSUE_DATE)?,
-            array::<Int32Type>(&inv, s::DUE_DATE)?,
-            array::<Int64Type>(&inv, s::AMOUNT)?,
-        );
-        let disputed = bools(&inv, s::DISPUTED)?;
-        let payments = array::<Int64Type>(&inv, s::PAYMENTS_TO_SETTLE)?;
-        let written_off = array::<Int32Type>(&inv, s::WRITTEN_OFF_DATE)?;
-        let mut invoices = Buckets::new(n, &keys(&inv)?, |row| {
-            let (partial_from, partial_len) = partial_at[row];
-            Invoice {
-                issue: present(issue(row)),
-                due: present(due(row)),
-                amount: present(amount(row)),
-                settled: settled(row),
-                written_off: written_off(row),
-                payments: payments(row).map(|p| p.min(i32::MAX as i64) as i32),
-                disputed: disputed(row).unwrap_or(false),
-                partial_from,
-                partial_len,
-            }
-        });
-        invoices.sort_by_day(|i| i.issue);
-        let ord = collect_one_chunk(book.orders.clone().lazy().select([
-            key_where_present(&[s::ORDER_DATE, s::AMOUNT]),
-            day(s::ORDER_DATE),
-            cents(s::AMOUNT),
-        ]))?;
-        let (days, amounts) = (
-            array::<Int32Type>(&ord, s::ORDER_DATE)?,
-            array::<Int64Type>(&ord, s::AMOUNT)?,
-        );
-        let mut orders = Buckets::new(n, &keys(&ord)?, |i| Order {
-            day: present(days(i)),
-            amount: present(amounts(i)),
-        });
-        orders.sort_by_day(|o| o.day);
-        let req = collect_one_chunk(book.credit_requests.clone().lazy().select([
-            key_where_present(&[s::REQUEST_DATE]),
-            day(s::REQUEST_DATE),
-            col(s::KIND),
-            col(s::GRANTED),
-        ]))?;
-        let days = array::<Int32Type>(&req, s::REQUEST_DATE)?;
-        let kinds: Vec<Option<&str>> = req.column(s::KIND)?.str()?.iter().collect();
-        let granted = bools(&req, s::GRANTED)?;
-        let requests = Buckets::new(n, &keys(&req)?, |i| {
-            let kind = kinds[i].and_then(|k| REQUEST_COUNTS.iter().position(|(x, _)| *x == k));
-            Request {
-                day: present(days(i)),
-                kind: kind.unwrap_or(usize::MAX),
-                granted: granted(i),
-            }
-        });
-        let ev = collect_one_chunk(book.events.clone().lazy().select([
-            key_where_present(&[s::EVENT_DATE]),
-            day(s::EVENT_DATE),
-            col(s::SEVERITY),
-            col(s::KIND),
-        ]))?;
-        let (days, severity) = (
-            array::<Int32Type>(&ev, s::EVENT_DATE)?,
-            array::<Int64Type>(&ev, s::SEVERITY)?,
-        );
-        let kinds: Vec<Option<&str>> = ev.column(s::KIND)?.str()?.iter().collect();
-        let events = Buckets::new(n, &keys(&ev)?, |i| Event {
-            day: present(days(i)),
-            severity: severity(i),
-            insolvency: kinds[i] == Some(s::EVENT_INSOLVENCY_FILING),
-        });
+        let (invoices, partial) = invoices?;
         Ok(Sweep {
             invoices,
             partial,
-            orders,
-            requests,
-            events,
+            orders: orders?,
+            requests: requests_by_customer(book, n)?,
+            events: events_by_customer(book, n)?,
         })
     }
 
@@ -482,6 +376,146 @@ impl Sweep {
         }
         any.then_some(e)
     }
+}
+
+/// Invoices by customer, each customer's sorted by issue day, and the
+/// payments they point into ([`Sweep::partial`]).
+fn invoices_by_customer(
+    book: &Book,
+    n: usize,
+) -> PolarsResult<(Buckets<Invoice>, PartialPayments)> {
+    let inv = collect_one_chunk(book.invoices.clone().lazy().select([
+        key_where_present(&[s::ISSUE_DATE, s::DUE_DATE, s::AMOUNT]),
+        day(s::ISSUE_DATE),
+        day(s::DUE_DATE),
+        cents(s::AMOUNT),
+        col(s::DISPUTED),
+        day(s::SETTLED_DATE),
+        col(s::PAYMENTS_TO_SETTLE).cast(DataType::Int64),
+        day(s::WRITTEN_OFF_DATE),
+    ]))?;
+    let settled = array::<Int32Type>(&inv, s::SETTLED_DATE)?;
+    // Payments before settlement, per invoice row.
+    let pay = collect_one_chunk(book.payments.clone().lazy().select([
+        col(s::INVOICE_KEY),
+        day(s::PAYMENT_DATE),
+        cents(s::AMOUNT),
+    ]))?;
+    // `inv` keeps the rows of `book.invoices`, in order.
+    let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
+    // (invoice row, day, cents) of the payments before settlement: few.
+    let (pay_days, pay_cents) = (
+        array::<Int32Type>(&pay, s::PAYMENT_DATE)?,
+        array::<Int64Type>(&pay, s::AMOUNT)?,
+    );
+    let mut early: Vec<(usize, i32, i64)> = Vec::new();
+    for (i, k) in pay.column(s::INVOICE_KEY)?.idx()?.iter().enumerate() {
+        let Some(row) = k.and_then(|k| row_of_key.get(k as usize).copied().flatten()) else {
+            continue;
+        };
+        let (Some(d), Some(c)) = (pay_days(i), pay_cents(i)) else {
+            continue;
+        };
+        if settled(row).is_none_or(|st| d < st) {
+            early.push((row, d, c));
+        }
+    }
+    early.sort_unstable();
+    let partial: Vec<(i32, i64)> = early.iter().map(|&(_, d, c)| (d, c)).collect();
+    let mut partial_at: Vec<(u32, u32)> = vec![(0, 0); inv.height()];
+    for (i, &(row, _, _)) in early.iter().enumerate() {
+        let at = &mut partial_at[row];
+        if at.1 == 0 {
+            at.0 = i as u32;
+        }
+        at.1 += 1;
+    }
+    let (issue, due, amount) = (
+        array::<Int32Type>(&inv, s::ISSUE_DATE)?,
+        array::<Int32Type>(&inv, s::DUE_DATE)?,
+        array::<Int64Type>(&inv, s::AMOUNT)?,
+    );
+    let disputed = bools(&inv, s::DISPUTED)?;
+    let payments = array::<Int64Type>(&inv, s::PAYMENTS_TO_SETTLE)?;
+    let written_off = array::<Int32Type>(&inv, s::WRITTEN_OFF_DATE)?;
+    let mut invoices = Buckets::new(n, &keys(&inv)?, |row| {
+        let (partial_from, partial_len) = partial_at[row];
+        Invoice {
+            issue: present(issue(row)),
+            due: present(due(row)),
+            amount: present(amount(row)),
+            settled: settled(row),
+            written_off: written_off(row),
+            payments: payments(row).map(|p| p.min(i32::MAX as i64) as i32),
+            disputed: disputed(row).unwrap_or(false),
+            partial_from,
+            partial_len,
+        }
+    });
+    invoices.sort_by_day(|i| i.issue);
+    Ok((invoices, partial))
+}
+
+/// Orders by customer, each customer's sorted by day.
+fn orders_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Order>> {
+    let ord = collect_one_chunk(book.orders.clone().lazy().select([
+        key_where_present(&[s::ORDER_DATE, s::AMOUNT]),
+        day(s::ORDER_DATE),
+        cents(s::AMOUNT),
+    ]))?;
+    let (days, amounts) = (
+        array::<Int32Type>(&ord, s::ORDER_DATE)?,
+        array::<Int64Type>(&ord, s::AMOUNT)?,
+    );
+    let mut orders = Buckets::new(n, &keys(&ord)?, |i| Order {
+        day: present(days(i)),
+        amount: present(amounts(i)),
+    });
+    orders.sort_by_day(|o| o.day);
+    Ok(orders)
+}
+
+/// Credit requests by customer.
+fn requests_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Request>> {
+    let req = collect_one_chunk(book.credit_requests.clone().lazy().select([
+        key_where_present(&[s::REQUEST_DATE]),
+        day(s::REQUEST_DATE),
+        col(s::KIND),
+        col(s::GRANTED),
+    ]))?;
+    let days = array::<Int32Type>(&req, s::REQUEST_DATE)?;
+    let kinds: Vec<Option<&str>> = req.column(s::KIND)?.str()?.iter().collect();
+    let granted = bools(&req, s::GRANTED)?;
+    let requests = Buckets::new(n, &keys(&req)?, |i| {
+        let kind = kinds[i].and_then(|k| REQUEST_COUNTS.iter().position(|(x, _)| *x == k));
+        Request {
+            day: present(days(i)),
+            kind: kind.unwrap_or(usize::MAX),
+            granted: granted(i),
+        }
+    });
+    Ok(requests)
+}
+
+/// The customers' own events.
+fn events_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Event>> {
+    let ev = collect_one_chunk(book.events.clone().lazy().select([
+        key_where_present(&[s::EVENT_DATE]),
+        day(s::EVENT_DATE),
+        col(s::SEVERITY),
+        col(s::KIND),
+    ]))?;
+    let (days, severity) = (
+        array::<Int32Type>(&ev, s::EVENT_DATE)?,
+        array::<Int64Type>(&ev, s::SEVERITY)?,
+    );
+    let kinds: Vec<Option<&str>> = ev.column(s::KIND)?.str()?.iter().collect();
+    let events = Buckets::new(n, &keys(&ev)?, |i| Event {
+        day: present(days(i)),
+        severity: severity(i),
+        insolvency: kinds[i] == Some(s::EVENT_INSOLVENCY_FILING),
+    });
+    Ok(events)
 }
 
 /// [`super::label`] for one customer's invoices (sorted by issue day).
@@ -701,11 +735,42 @@ fn f64_names() -> Vec<String> {
     names
 }
 
-/// A column from optional values, by Polars' trusted-length collect (its
-/// `Column::new` appends one option at a time: several times slower).
-fn column<T: PolarsNumericType>(name: &str, values: Vec<Option<T::Native>>) -> Column {
-    let ca: ChunkedArray<T> = values.into_iter().collect();
-    ca.with_name(name.into()).into_column()
+/// One column being filled: values (0 where null) and validity, cheaper to
+/// push to than `Option`s (16 bytes a value) and handed to Polars as is.
+struct Buffer<T> {
+    values: Vec<T>,
+    valid: Vec<bool>,
+}
+
+impl<T: Copy + Default> Buffer<T> {
+    fn with_capacity(n: usize) -> Buffer<T> {
+        Buffer {
+            values: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, value: Option<T>) {
+        self.values.push(value.unwrap_or_default());
+        self.valid.push(value.is_some());
+    }
+}
+
+/// The column `name` from a filled buffer (no copy of the values).
+fn column<T: PolarsNumericType>(name: &str, buffer: Buffer<T::Native>) -> Column {
+    // A validity bitmap only where some value is missing: the bit-packed
+    // values of a one-chunk boolean column of the flags.
+    let validity = buffer.valid.contains(&false).then(|| {
+        let mask = BooleanChunked::from_slice(PlSmallStr::EMPTY, &buffer.valid);
+        let bits = mask
+            .downcast_iter()
+            .next()
+            .expect("one chunk")
+            .values()
+            .clone();
+        bits
+    });
+    ChunkedArray::<T>::from_vec_validity(name.into(), buffer.values, validity).into_column()
 }
 
 /// The aggregate frame, with the names and types of the reference's
@@ -714,14 +779,14 @@ fn rows_to_frame<'a>(rows: impl Iterator<Item = &'a Agg> + Clone) -> PolarsResul
     let height = rows.clone().count();
     let names64 = i64_names();
     let names_f = f64_names();
-    let mut c64: Vec<Vec<Option<i64>>> = (0..names64.len())
-        .map(|_| Vec::with_capacity(height))
+    let mut c64: Vec<Buffer<i64>> = (0..names64.len())
+        .map(|_| Buffer::with_capacity(height))
         .collect();
-    let mut c32: Vec<Vec<Option<i32>>> = (0..I32_NAMES.len())
-        .map(|_| Vec::with_capacity(height))
+    let mut c32: Vec<Buffer<i32>> = (0..I32_NAMES.len())
+        .map(|_| Buffer::with_capacity(height))
         .collect();
-    let mut cf: Vec<Vec<Option<f64>>> = (0..names_f.len())
-        .map(|_| Vec::with_capacity(height))
+    let mut cf: Vec<Buffer<f64>> = (0..names_f.len())
+        .map(|_| Buffer::with_capacity(height))
         .collect();
     let mut scratch = Vec::with_capacity(names64.len());
     for a in rows.clone() {
