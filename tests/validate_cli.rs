@@ -210,9 +210,12 @@ fn minimal_book(wd: &Workdir) {
     );
 }
 
+/// (what is wrong, how to break the fixture, what the error must say)
+type BrokenInput = (&'static str, Box<dyn Fn(&Workdir)>, &'static str);
+
 #[test]
 fn unusable_input_exits_2_naming_file_and_column_and_writes_nothing() {
-    let cases: Vec<(&str, Box<dyn Fn(&Workdir)>, &str)> = vec![
+    let cases: Vec<BrokenInput> = vec![
         ("missing table", Box::new(|wd: &Workdir| { std::fs::remove_file(wd.path("in/invoices.csv")).unwrap(); }), "required table invoices not found"),
         (
             "missing column",
