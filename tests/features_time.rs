@@ -339,7 +339,7 @@ fn snapshots_one_day_at_a_time(book: &Book, as_of: chrono::NaiveDate) -> DataFra
 }
 
 #[test]
-fn the_snapshot_sweep_equals_the_one_day_path_on_every_snapshot_day() {
+fn the_snapshot_sweep_equals_the_polars_reference_on_every_snapshot_day() {
     let wd = Workdir::new();
     let (sample, _) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
     let g = generate(&GenParams {

@@ -150,7 +150,8 @@ fn finish(book: &Book, aggregates: LazyFrame, d: i32, bad_dpd: i64, carry: &[&st
 }
 
 /// One row per invoice issued on or before `d` (with its invoice and
-/// customer keys), with its state that day: `__amount`, `__paid` and `__open` (cents), `__issue`, `__due` and
+/// customer keys), with its state that day: `__amount`, `__paid` and
+/// `__open` (cents), `__issue`, `__due` and
 /// `__settled` (day numbers; settled null unless on or before `d`),
 /// `__payments` it took to settle (null unless settled by `d`), `__dpd`
 /// (days past due while open, else null), `__written_off` (by `d`).

@@ -3,8 +3,8 @@
 //! ([`super::as_of`], built on the customer sweep) is tested against, column
 //! by column (`tests/features_fixture.rs` checks both against hand-computed
 //! values, `tests/features_time.rs` holds them equal on every snapshot day).
-//! Slower (about 2 s against 1.2 s for one day of a 10M-invoice book, and a
-//! full pass per day), so not used in production.
+//! Slower (2.3-2.9 s against 1.3-1.5 s for one day of a 10M-invoice book,
+//! and a full pass per day), so not used in production.
 
 use chrono::NaiveDate;
 use polars::prelude::*;

@@ -1,18 +1,18 @@
-//! Every snapshot day in one sweep. The one-day path ([`super::as_of`])
-//! filters and groups the whole book once per day; over 36 month ends of a
-//! 10M-invoice book that is minutes. Here each table is bucketed by customer
-//! once, and customers are then walked in parallel blocks, each customer's
-//! own few rows read for several snapshot days while they are in cache, to
-//! build the very aggregates [`super::aggregates`] builds (same names, types
-//! and nulls) and the label of [`super::label`]. The features are then
-//! derived from those aggregates by the same expressions
-//! ([`super::finish`]), so the definitions live in one place.
+//! The per-customer aggregates the features are made of, for one day or
+//! many. Each table is bucketed by customer once (a counting sort on the
+//! customer key); customers are then walked in parallel blocks, each
+//! customer's own few rows read for several days while they are in cache.
+//! Grouping the whole book once per day instead (what
+//! [`super::reference`] does) takes minutes over 36 month ends of a
+//! 10M-invoice book. The features are derived from these aggregates by the
+//! Polars expressions of [`super::finish`], so their definitions live in
+//! one place.
 //!
-//! Contract: [`Sweep::days`] gives, for each day, the frame
-//! [`super::aggregates`] gives for it (plus `bad`), so that
-//! [`super::finish`] turns it into exactly the one-day features with the
-//! label joined (tested on every snapshot day of the sample book and of a
-//! generated book).
+//! Contract: [`Sweep::days`] gives, for each day, the frame the reference's
+//! group-bys give for it (same names, types and nulls; plus `bad`, the
+//! label of [`super::label`]), so that [`super::finish`] turns it into
+//! exactly the reference's features (tested on five days of the sample
+//! and on every snapshot day of the sample book and of a generated book).
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -212,7 +212,7 @@ impl Sweep {
     /// one, so each customer's rows are read from memory once for all the
     /// days and then stay in cache: with days outside, every day streamed
     /// the whole book from memory again. Pass a few days at a time: all
-    /// their aggregate frames are held at once.
+    /// their aggregate rows and frames are held at once.
     pub fn days(&self, days: &[(i32, Option<LabelParams>)]) -> PolarsResult<Vec<DataFrame>> {
         self.days_in_blocks(days, 2048)
     }
