@@ -101,34 +101,44 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
         .days(&[(d, None)])?
         .pop()
         .expect("one frame per day");
-    finish(book, aggregates.lazy(), d, bad_dpd, &[]).collect()
+    finish(book, aggregates, d, bad_dpd, &[])?.collect()
 }
 
 /// The feature frame of day `d` from its per-customer `aggregates` (keyed
 /// by customer key): the customer's own columns and its industry's news
-/// joined, features derived, sorted by customer id; the `carry` columns of
-/// `aggregates` last.
-fn finish(book: &Book, aggregates: LazyFrame, d: i32, bad_dpd: i64, carry: &[&str]) -> LazyFrame {
-    let customers = book.customers.clone().lazy().select([
-        col(s::CUSTOMER_KEY),
-        col(s::CUSTOMER_ID),
-        col(s::CREDIT_LIMIT),
-        col(s::PAYMENT_TERMS_DAYS),
-        col(s::INDUSTRY),
-    ]);
-    let joined = aggregates
-        .join(
-            customers,
-            [col(s::CUSTOMER_KEY)],
-            [col(s::CUSTOMER_KEY)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
-            industry_news(book, d),
-            [col(INDUSTRY)],
-            [col(INDUSTRY)],
-            JoinArgs::new(JoinType::Left),
-        );
+/// added, features derived, rows in the order of `aggregates` (the sweep
+/// gives them in customer-id order); the `carry` columns of `aggregates`
+/// last.
+///
+/// The customer columns are gathered by key (a customer's key is its row
+/// in `book.customers`) and set beside the aggregates: a join would copy
+/// every aggregate column once more.
+fn finish(
+    book: &Book,
+    aggregates: DataFrame,
+    d: i32,
+    bad_dpd: i64,
+    carry: &[&str],
+) -> PolarsResult<LazyFrame> {
+    let keys = aggregates.column(s::CUSTOMER_KEY)?.idx()?;
+    let mut customers = book
+        .customers
+        .select([s::CUSTOMER_ID, s::CREDIT_LIMIT, s::PAYMENT_TERMS_DAYS, s::INDUSTRY])?
+        .take(keys)?
+        .lazy()
+        .join_builder()
+        .with(industry_news(book, d))
+        .how(JoinType::Left)
+        .left_on([col(INDUSTRY)])
+        .right_on([col(INDUSTRY)])
+        .maintain_order(MaintainOrderJoin::Left)
+        .finish()
+        .collect()?;
+    // In one chunk like the aggregates: the output's chunks, and so the
+    // bytes of the files written from it, must not depend on how the join
+    // split its work.
+    customers.rechunk_mut();
+    let joined = aggregates.hstack(customers.columns())?.lazy();
     let mut columns = vec![
         col(CUSTOMER_ID),
         lit(d).cast(DataType::Date).alias(AS_OF),
@@ -143,10 +153,9 @@ fn finish(book: &Book, aggregates: LazyFrame, d: i32, bad_dpd: i64, carry: &[&st
             .alias(IN_DEFAULT),
     );
     columns.extend(carry.iter().map(|c| col(*c)));
-    order_bucket_stats(joined)
+    Ok(order_bucket_stats(joined)
         .with_columns(derived(d))
-        .select(columns)
-        .sort([CUSTOMER_ID], SortMultipleOptions::default())
+        .select(columns))
 }
 
 /// One row per invoice issued on or before `d` (with its invoice and

@@ -23,7 +23,10 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
     // The state feeds three aggregations: computed once, not per branch.
     let d = dates::to_days(on);
     let state = invoice_state(book, d).collect()?;
-    finish(book, aggregates(book, state.lazy(), d), d, bad_dpd, &[]).collect()
+    let aggregates = aggregates(book, state.lazy(), d).collect()?;
+    finish(book, aggregates, d, bad_dpd, &[])?
+        .sort([CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()
 }
 
 /// Per customer key with an invoice by `d`: the aggregates the features are

@@ -59,10 +59,14 @@ struct Event {
     insolvency: bool,
 }
 
-/// The book's rows bucketed by customer key; each customer's invoices
-/// sorted by issue day and orders by order day, so a day's pass stops at
-/// the first row after it.
+/// The book's rows bucketed by customer, customers in id order (their
+/// place in [`Sweep::keys`]); each customer's invoices sorted by issue day
+/// and orders by order day, so a day's pass stops at the first row after
+/// it.
 pub struct Sweep {
+    /// The customer keys in customer-id order: the order of every frame
+    /// [`Sweep::days`] gives, so that the features need no sort.
+    keys: Vec<IdxSize>,
     invoices: Buckets<Invoice>,
     partial: PartialPayments,
     orders: Buckets<Order>,
@@ -83,11 +87,14 @@ struct Buckets<T> {
 }
 
 impl<T: Send> Buckets<T> {
-    /// The rows of a table whose row `i` belongs to customer `keys[i]` (of
-    /// `customers`; a null key leaves the row out), each built by `row(i)`.
-    fn new(customers: usize, keys: &IdxCa, row: impl Fn(usize) -> T + Sync) -> Buckets<T> {
+    /// The rows of a table whose row `i` belongs to customer key `keys[i]`
+    /// (a null key leaves the row out), each built by `row(i)`, bucketed at
+    /// the key's place `place[key]`.
+    fn new(place: &[u32], keys: &IdxCa, row: impl Fn(usize) -> T + Sync) -> Buckets<T> {
+        let customers = place.len();
+        let keys: Vec<Option<u32>> = keys.iter().map(|k| k.map(|k| place[k as usize])).collect();
         let mut start = vec![0usize; customers + 1];
-        for k in keys.iter().flatten() {
+        for &k in keys.iter().flatten() {
             start[k as usize + 1] += 1;
         }
         for c in 1..start.len() {
@@ -96,7 +103,7 @@ impl<T: Send> Buckets<T> {
         // Row numbers grouped by customer, in table order within each.
         let mut next = start.clone();
         let mut order = vec![0u32; start[customers]];
-        for (i, k) in keys.iter().enumerate() {
+        for (i, k) in keys.into_iter().enumerate() {
             if let Some(k) = k {
                 order[next[k as usize]] = i as u32;
                 next[k as usize] += 1;
@@ -188,23 +195,41 @@ impl Sweep {
     /// Buckets every table of `book` by customer key (invoices and orders,
     /// the big ones, side by side).
     pub fn new(book: &Book) -> PolarsResult<Sweep> {
-        let n = book.customers.height();
+        let customers = &book.customers;
+        // A customer's key is its row (ingest numbers them so).
+        polars_ensure!(
+            customers.column(s::CUSTOMER_KEY)?.idx()?.into_no_null_iter().enumerate()
+                .all(|(row, k)| k as usize == row),
+            ComputeError: "customer keys are not the row numbers of the customers"
+        );
+        let keys: Vec<IdxSize> = customers
+            .column(s::CUSTOMER_ID)?
+            .as_materialized_series()
+            .arg_sort(SortOptions::default())
+            .into_no_null_iter()
+            .collect();
+        let mut place = vec![0u32; keys.len()];
+        for (at, &k) in keys.iter().enumerate() {
+            place[k as usize] = at as u32;
+        }
         let (invoices, orders) = rayon::join(
-            || invoices_by_customer(book, n),
-            || orders_by_customer(book, n),
+            || invoices_by_customer(book, &place),
+            || orders_by_customer(book, &place),
         );
         let (invoices, partial) = invoices?;
         Ok(Sweep {
             invoices,
             partial,
             orders: orders?,
-            requests: requests_by_customer(book, n)?,
-            events: events_by_customer(book, n)?,
+            requests: requests_by_customer(book, &place)?,
+            events: events_by_customer(book, &place)?,
+            keys,
         })
     }
 
     /// For each `(d, label)` of `days`: the aggregates of day `d` (keyed by
-    /// customer key, customers with an invoice issued by `d`, in key order)
+    /// customer key, customers with an invoice issued by `d`, in customer-id
+    /// order)
     /// and, when `label` is given, the `bad` column of [`super::label`];
     /// else `bad` is null.
     ///
@@ -218,35 +243,65 @@ impl Sweep {
     }
 
     /// [`Self::days`] with customers taken `block` at a time.
+    ///
+    /// Each day's columns are allocated once at their final height (the
+    /// customers with an invoice by then, counted per block first) and
+    /// every block writes its customers' rows straight into its own part
+    /// of them: no intermediate rows, no stacking.
     fn days_in_blocks(
         &self,
         days: &[(i32, Option<LabelParams>)],
         block: usize,
     ) -> PolarsResult<Vec<DataFrame>> {
         let n = self.invoices.customers();
-        let blocks: Vec<Vec<Vec<Agg>>> = (0..n.div_ceil(block))
+        let blocks = n.div_ceil(block);
+        let range = |b: usize| b * block..((b + 1) * block).min(n);
+        // rows[b][i]: how many customers of block b day i has.
+        let rows: Vec<Vec<usize>> = (0..blocks)
             .into_par_iter()
             .map(|b| {
-                let mut per_day: Vec<Vec<Agg>> = days.iter().map(|_| Vec::new()).collect();
-                for c in b * block..((b + 1) * block).min(n) {
-                    for (rows, &(d, label)) in per_day.iter_mut().zip(days) {
-                        rows.extend(self.customer(c, d, label));
-                    }
-                }
-                per_day
+                days.iter()
+                    .map(|&(d, _)| range(b).filter(|&c| self.is_active(c, d)).count())
+                    .collect()
             })
             .collect();
-        // Blocks are in customer order: each day's rows, block after block.
-        (0..days.len())
-            .into_par_iter()
-            .map(|i| rows_to_frame(blocks.iter().flat_map(|b| &b[i])))
-            .collect()
+        let mut columns: Vec<DayColumns> = (0..days.len())
+            .map(|i| DayColumns::new(rows.iter().map(|r| r[i]).sum()))
+            .collect();
+        // parts[b][i]: block b's rows of day i.
+        let mut parts: Vec<Vec<DayRows>> = (0..blocks).map(|_| Vec::new()).collect();
+        for (i, day) in columns.iter_mut().enumerate() {
+            let sizes: Vec<usize> = rows.iter().map(|r| r[i]).collect();
+            for (b, part) in day.split(&sizes).into_iter().enumerate() {
+                parts[b].push(part);
+            }
+        }
+        parts.into_par_iter().enumerate().for_each(|(b, mut parts)| {
+            let mut at = vec![0usize; days.len()];
+            let mut scratch = Vec::with_capacity(I64_COLUMNS);
+            for c in range(b) {
+                for ((part, at), &(d, label)) in parts.iter_mut().zip(&mut at).zip(days) {
+                    if let Some(a) = self.customer(c, d, label) {
+                        part.set(*at, &a, &mut scratch);
+                        *at += 1;
+                    }
+                }
+            }
+            debug_assert!(parts.iter().zip(&at).all(|(p, &at)| p.keys.len() == at));
+        });
+        columns.into_par_iter().map(DayColumns::into_frame).collect()
+    }
+
+    /// Whether customer `c` has an invoice issued on or before `d` (the
+    /// customers a day's frame holds).
+    fn is_active(&self, c: usize, d: i32) -> bool {
+        self.invoices.of(c).first().is_some_and(|i| i.issue <= d)
     }
 
     fn customer(&self, c: usize, d: i32, label: Option<LabelParams>) -> Option<Agg> {
         let invoices = self.invoices.of(c);
         let mut a = Agg {
-            key: c as IdxSize,
+            key: self.keys[c],
             ..Agg::default()
         };
         let mut active = false;
@@ -382,7 +437,7 @@ impl Sweep {
 /// payments they point into ([`Sweep::partial`]).
 fn invoices_by_customer(
     book: &Book,
-    n: usize,
+    place: &[u32],
 ) -> PolarsResult<(Buckets<Invoice>, PartialPayments)> {
     let inv = collect_one_chunk(book.invoices.clone().lazy().select([
         key_where_present(&[s::ISSUE_DATE, s::DUE_DATE, s::AMOUNT]),
@@ -438,7 +493,7 @@ fn invoices_by_customer(
     let disputed = bools(&inv, s::DISPUTED)?;
     let payments = array::<Int64Type>(&inv, s::PAYMENTS_TO_SETTLE)?;
     let written_off = array::<Int32Type>(&inv, s::WRITTEN_OFF_DATE)?;
-    let mut invoices = Buckets::new(n, &keys(&inv)?, |row| {
+    let mut invoices = Buckets::new(place, &keys(&inv)?, |row| {
         let (partial_from, partial_len) = partial_at[row];
         Invoice {
             issue: present(issue(row)),
@@ -457,7 +512,7 @@ fn invoices_by_customer(
 }
 
 /// Orders by customer, each customer's sorted by day.
-fn orders_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Order>> {
+fn orders_by_customer(book: &Book, place: &[u32]) -> PolarsResult<Buckets<Order>> {
     let ord = collect_one_chunk(book.orders.clone().lazy().select([
         key_where_present(&[s::ORDER_DATE, s::AMOUNT]),
         day(s::ORDER_DATE),
@@ -467,7 +522,7 @@ fn orders_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Order>> {
         array::<Int32Type>(&ord, s::ORDER_DATE)?,
         array::<Int64Type>(&ord, s::AMOUNT)?,
     );
-    let mut orders = Buckets::new(n, &keys(&ord)?, |i| Order {
+    let mut orders = Buckets::new(place, &keys(&ord)?, |i| Order {
         day: present(days(i)),
         amount: present(amounts(i)),
     });
@@ -476,7 +531,7 @@ fn orders_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Order>> {
 }
 
 /// Credit requests by customer.
-fn requests_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Request>> {
+fn requests_by_customer(book: &Book, place: &[u32]) -> PolarsResult<Buckets<Request>> {
     let req = collect_one_chunk(book.credit_requests.clone().lazy().select([
         key_where_present(&[s::REQUEST_DATE]),
         day(s::REQUEST_DATE),
@@ -486,7 +541,7 @@ fn requests_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Request>>
     let days = array::<Int32Type>(&req, s::REQUEST_DATE)?;
     let kinds: Vec<Option<&str>> = req.column(s::KIND)?.str()?.iter().collect();
     let granted = bools(&req, s::GRANTED)?;
-    let requests = Buckets::new(n, &keys(&req)?, |i| {
+    let requests = Buckets::new(place, &keys(&req)?, |i| {
         let kind = kinds[i].and_then(|k| REQUEST_COUNTS.iter().position(|(x, _)| *x == k));
         Request {
             day: present(days(i)),
@@ -498,7 +553,7 @@ fn requests_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Request>>
 }
 
 /// The customers' own events.
-fn events_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Event>> {
+fn events_by_customer(book: &Book, place: &[u32]) -> PolarsResult<Buckets<Event>> {
     let ev = collect_one_chunk(book.events.clone().lazy().select([
         key_where_present(&[s::EVENT_DATE]),
         day(s::EVENT_DATE),
@@ -510,7 +565,7 @@ fn events_by_customer(book: &Book, n: usize) -> PolarsResult<Buckets<Event>> {
         array::<Int64Type>(&ev, s::SEVERITY)?,
     );
     let kinds: Vec<Option<&str>> = ev.column(s::KIND)?.str()?.iter().collect();
-    let events = Buckets::new(n, &keys(&ev)?, |i| Event {
+    let events = Buckets::new(place, &keys(&ev)?, |i| Event {
         day: present(days(i)),
         severity: severity(i),
         insolvency: kinds[i] == Some(s::EVENT_INSOLVENCY_FILING),
@@ -673,9 +728,9 @@ impl Agg {
     }
 
     /// The shares, in the order of [`f64_names`].
-    fn f64s(&self) -> [Option<f64>; 9] {
+    fn f64s(&self) -> [Option<f64>; F64_COLUMNS] {
         let b = self.behaviour.as_ref();
-        let mut out = [None; 9];
+        let mut out = [None; F64_COLUMNS];
         for w in 0..3 {
             out[3 * w] = b.and_then(|b| ratio(b.late[w], b.n[w]));
             out[3 * w + 1] = b.and_then(|b| ratio(b.late15[w], b.n[w]));
@@ -725,6 +780,9 @@ const I32_NAMES: [&str; 5] = [
     "__first_order",
 ];
 
+/// How many shares [`Agg::f64s`] gives.
+const F64_COLUMNS: usize = 3 * PAYMENT_WINDOWS.len();
+
 fn f64_names() -> Vec<String> {
     let mut names = Vec::new();
     for days in PAYMENT_WINDOWS {
@@ -735,24 +793,60 @@ fn f64_names() -> Vec<String> {
     names
 }
 
-/// One column being filled: values (0 where null) and validity, cheaper to
-/// push to than `Option`s (16 bytes a value) and handed to Polars as is.
+/// How many integer aggregates [`Agg::i64s`] gives (the length of
+/// [`i64_names`]).
+const I64_COLUMNS: usize = OPEN_AGGREGATES.len()
+    + 1
+    + 3 * PAYMENT_WINDOWS.len()
+    + 2
+    + REQUEST_COUNTS.len() * REQUEST_WINDOWS.len()
+    + 1
+    + 4
+    + 12
+    + 3;
+
+/// One aggregate column of a day: values (0 where null) and validity, at
+/// the day's full height, cheaper to fill than `Option`s (16 bytes a value)
+/// and handed to Polars as they are.
 struct Buffer<T> {
     values: Vec<T>,
     valid: Vec<bool>,
 }
 
 impl<T: Copy + Default> Buffer<T> {
-    fn with_capacity(n: usize) -> Buffer<T> {
+    fn new(height: usize) -> Buffer<T> {
         Buffer {
-            values: Vec::with_capacity(n),
-            valid: Vec::with_capacity(n),
+            values: vec![T::default(); height],
+            valid: vec![false; height],
         }
     }
 
-    fn push(&mut self, value: Option<T>) {
-        self.values.push(value.unwrap_or_default());
-        self.valid.push(value.is_some());
+    /// The buffer cut into consecutive parts of `sizes` rows.
+    fn split(&mut self, sizes: &[usize]) -> Vec<Part<'_, T>> {
+        let (mut values, mut valid) = (self.values.as_mut_slice(), self.valid.as_mut_slice());
+        sizes
+            .iter()
+            .map(|&size| {
+                let (v, rest) = std::mem::take(&mut values).split_at_mut(size);
+                values = rest;
+                let (ok, rest) = std::mem::take(&mut valid).split_at_mut(size);
+                valid = rest;
+                Part { values: v, valid: ok }
+            })
+            .collect()
+    }
+}
+
+/// One block's rows of a [`Buffer`].
+struct Part<'a, T> {
+    values: &'a mut [T],
+    valid: &'a mut [bool],
+}
+
+impl<T: Default> Part<'_, T> {
+    fn set(&mut self, row: usize, value: Option<T>) {
+        self.valid[row] = value.is_some();
+        self.values[row] = value.unwrap_or_default();
     }
 }
 
@@ -773,64 +867,126 @@ fn column<T: PolarsNumericType>(name: &str, buffer: Buffer<T::Native>) -> Column
     ChunkedArray::<T>::from_vec_validity(name.into(), buffer.values, validity).into_column()
 }
 
-/// The aggregate frame, with the names and types of the reference's
-/// aggregates (`reference::aggregates`), built in one pass over the rows.
-fn rows_to_frame<'a>(rows: impl Iterator<Item = &'a Agg> + Clone) -> PolarsResult<DataFrame> {
-    let height = rows.clone().count();
-    let names64 = i64_names();
-    let names_f = f64_names();
-    let mut c64: Vec<Buffer<i64>> = (0..names64.len())
-        .map(|_| Buffer::with_capacity(height))
-        .collect();
-    let mut c32: Vec<Buffer<i32>> = (0..I32_NAMES.len())
-        .map(|_| Buffer::with_capacity(height))
-        .collect();
-    let mut cf: Vec<Buffer<f64>> = (0..names_f.len())
-        .map(|_| Buffer::with_capacity(height))
-        .collect();
-    let mut scratch = Vec::with_capacity(names64.len());
-    for a in rows.clone() {
-        scratch.clear();
-        a.i64s(&mut scratch);
-        debug_assert_eq!(scratch.len(), names64.len());
-        for (c, v) in c64.iter_mut().zip(&scratch) {
-            c.push(*v);
-        }
-        for (c, v) in c32.iter_mut().zip(a.i32s()) {
-            c.push(v);
-        }
-        for (c, v) in cf.iter_mut().zip(a.f64s()) {
-            c.push(v);
+/// A day's aggregate columns, with the names and types of the reference's
+/// aggregates (`reference::aggregates`), filled by [`DayRows`].
+struct DayColumns {
+    i64s: Vec<Buffer<i64>>,
+    i32s: Vec<Buffer<i32>>,
+    f64s: Vec<Buffer<f64>>,
+    bad: Buffer<bool>,
+    keys: Vec<IdxSize>,
+}
+
+/// One block's rows of a [`DayColumns`].
+struct DayRows<'a> {
+    i64s: Vec<Part<'a, i64>>,
+    i32s: Vec<Part<'a, i32>>,
+    f64s: Vec<Part<'a, f64>>,
+    bad: Part<'a, bool>,
+    keys: &'a mut [IdxSize],
+}
+
+/// `parts[c][b]` (column, block) regrouped as `[b][c]`.
+fn by_block<T>(parts: Vec<Vec<T>>, blocks: usize) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = (0..blocks).map(|_| Vec::with_capacity(parts.len())).collect();
+    for column in parts {
+        for (b, part) in column.into_iter().enumerate() {
+            out[b].push(part);
         }
     }
-    let mut columns: Vec<Column> = Vec::new();
-    columns.extend(
-        names64
+    out
+}
+
+impl DayColumns {
+    fn new(height: usize) -> DayColumns {
+        DayColumns {
+            i64s: (0..I64_COLUMNS).map(|_| Buffer::new(height)).collect(),
+            i32s: (0..I32_NAMES.len()).map(|_| Buffer::new(height)).collect(),
+            f64s: (0..F64_COLUMNS).map(|_| Buffer::new(height)).collect(),
+            bad: Buffer::new(height),
+            keys: vec![0; height],
+        }
+    }
+
+    /// The columns cut into blocks of `sizes` rows, in order.
+    fn split(&mut self, sizes: &[usize]) -> Vec<DayRows<'_>> {
+        let blocks = sizes.len();
+        let mut i64s = by_block(self.i64s.iter_mut().map(|b| b.split(sizes)).collect(), blocks);
+        let mut i32s = by_block(self.i32s.iter_mut().map(|b| b.split(sizes)).collect(), blocks);
+        let mut f64s = by_block(self.f64s.iter_mut().map(|b| b.split(sizes)).collect(), blocks);
+        let bad = self.bad.split(sizes);
+        let mut keys = self.keys.as_mut_slice();
+        bad.into_iter()
+            .zip(sizes)
+            .enumerate()
+            .map(|(b, (bad, &size))| {
+                let (mine, rest) = std::mem::take(&mut keys).split_at_mut(size);
+                keys = rest;
+                DayRows {
+                    i64s: std::mem::take(&mut i64s[b]),
+                    i32s: std::mem::take(&mut i32s[b]),
+                    f64s: std::mem::take(&mut f64s[b]),
+                    bad,
+                    keys: mine,
+                }
+            })
+            .collect()
+    }
+
+    fn into_frame(self) -> PolarsResult<DataFrame> {
+        let height = self.keys.len();
+        let names64 = i64_names();
+        assert_eq!(names64.len(), I64_COLUMNS, "I64_COLUMNS is the length of i64_names()");
+        let mut columns: Vec<Column> = Vec::new();
+        columns.extend(
+            names64
+                .iter()
+                .zip(self.i64s)
+                .map(|(n, v)| column::<Int64Type>(n, v)),
+        );
+        columns.extend(
+            I32_NAMES
+                .iter()
+                .zip(self.i32s)
+                .map(|(n, v)| column::<Int32Type>(n, v)),
+        );
+        columns.extend(
+            f64_names()
+                .iter()
+                .zip(self.f64s)
+                .map(|(n, v)| column::<Float64Type>(n, v)),
+        );
+        let bad: BooleanChunked = self
+            .bad
+            .values
             .iter()
-            .zip(c64)
-            .map(|(n, v)| column::<Int64Type>(n, v)),
-    );
-    columns.extend(
-        I32_NAMES
-            .iter()
-            .zip(c32)
-            .map(|(n, v)| column::<Int32Type>(n, v)),
-    );
-    columns.extend(
-        names_f
-            .iter()
-            .zip(cf)
-            .map(|(n, v)| column::<Float64Type>(n, v)),
-    );
-    columns.push(Column::new(
-        BAD.into(),
-        rows.clone().map(|a| a.bad).collect::<Vec<Option<bool>>>(),
-    ));
-    columns.push(Column::new(
-        s::CUSTOMER_KEY.into(),
-        rows.map(|a| a.key).collect::<Vec<IdxSize>>(),
-    ));
-    DataFrame::new(height, columns)
+            .zip(&self.bad.valid)
+            .map(|(&v, &ok)| ok.then_some(v))
+            .collect();
+        columns.push(bad.with_name(BAD.into()).into_column());
+        columns.push(IdxCa::from_vec(s::CUSTOMER_KEY.into(), self.keys).into_column());
+        DataFrame::new(height, columns)
+    }
+}
+
+impl DayRows<'_> {
+    /// Writes `a` as this block's row `row`.
+    fn set(&mut self, row: usize, a: &Agg, scratch: &mut Vec<Option<i64>>) {
+        scratch.clear();
+        a.i64s(scratch);
+        debug_assert_eq!(scratch.len(), I64_COLUMNS);
+        for (c, v) in self.i64s.iter_mut().zip(scratch.iter()) {
+            c.set(row, *v);
+        }
+        for (c, v) in self.i32s.iter_mut().zip(a.i32s()) {
+            c.set(row, v);
+        }
+        for (c, v) in self.f64s.iter_mut().zip(a.f64s()) {
+            c.set(row, v);
+        }
+        self.bad.set(row, a.bad);
+        self.keys[row] = a.key;
+    }
 }
 
 #[cfg(test)]

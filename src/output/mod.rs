@@ -73,8 +73,11 @@ pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
     })
 }
 
-/// Writes `df` as one Parquet file (zstd).
+/// Writes `df` as one Parquet file (zstd). The row groups depend on the
+/// values alone, not on how the computation chunked them (Polars makes a
+/// row group per run of chunks): `df` is put in one chunk first.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    df.rechunk_mut_par();
     write_atomic(path, |w| {
         ParquetWriter::new(w)
             .with_compression(ParquetCompression::Zstd(None))
