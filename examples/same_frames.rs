@@ -19,11 +19,18 @@ fn main() -> PolarsResult<()> {
     };
     let (a, b) = (read(a)?, read(b)?);
     if a.schema() != b.schema() || a.height() != b.height() {
-        println!("differ: schema or height ({} vs {} rows)", a.height(), b.height());
+        println!(
+            "differ: schema or height ({} vs {} rows)",
+            a.height(),
+            b.height()
+        );
         std::process::exit(1);
     }
     for (x, y) in a.columns().iter().zip(b.columns()) {
-        if !x.as_materialized_series().equals_missing(y.as_materialized_series()) {
+        if !x
+            .as_materialized_series()
+            .equals_missing(y.as_materialized_series())
+        {
             println!("differ: column {}", x.name());
             std::process::exit(1);
         }

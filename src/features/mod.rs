@@ -123,7 +123,12 @@ fn finish(
     let keys = aggregates.column(s::CUSTOMER_KEY)?.idx()?;
     let mut customers = book
         .customers
-        .select([s::CUSTOMER_ID, s::CREDIT_LIMIT, s::PAYMENT_TERMS_DAYS, s::INDUSTRY])?
+        .select([
+            s::CUSTOMER_ID,
+            s::CREDIT_LIMIT,
+            s::PAYMENT_TERMS_DAYS,
+            s::INDUSTRY,
+        ])?
         .take(keys)?
         .lazy()
         .join_builder()

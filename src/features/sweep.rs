@@ -276,20 +276,26 @@ impl Sweep {
                 parts[b].push(part);
             }
         }
-        parts.into_par_iter().enumerate().for_each(|(b, mut parts)| {
-            let mut at = vec![0usize; days.len()];
-            let mut scratch = Vec::with_capacity(I64_COLUMNS);
-            for c in range(b) {
-                for ((part, at), &(d, label)) in parts.iter_mut().zip(&mut at).zip(days) {
-                    if let Some(a) = self.customer(c, d, label) {
-                        part.set(*at, &a, &mut scratch);
-                        *at += 1;
+        parts
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(b, mut parts)| {
+                let mut at = vec![0usize; days.len()];
+                let mut scratch = Vec::with_capacity(I64_COLUMNS);
+                for c in range(b) {
+                    for ((part, at), &(d, label)) in parts.iter_mut().zip(&mut at).zip(days) {
+                        if let Some(a) = self.customer(c, d, label) {
+                            part.set(*at, &a, &mut scratch);
+                            *at += 1;
+                        }
                     }
                 }
-            }
-            debug_assert!(parts.iter().zip(&at).all(|(p, &at)| p.keys.len() == at));
-        });
-        columns.into_par_iter().map(DayColumns::into_frame).collect()
+                debug_assert!(parts.iter().zip(&at).all(|(p, &at)| p.keys.len() == at));
+            });
+        columns
+            .into_par_iter()
+            .map(DayColumns::into_frame)
+            .collect()
     }
 
     /// Whether customer `c` has an invoice issued on or before `d` (the
@@ -831,7 +837,10 @@ impl<T: Copy + Default> Buffer<T> {
                 values = rest;
                 let (ok, rest) = std::mem::take(&mut valid).split_at_mut(size);
                 valid = rest;
-                Part { values: v, valid: ok }
+                Part {
+                    values: v,
+                    valid: ok,
+                }
             })
             .collect()
     }
@@ -888,7 +897,9 @@ struct DayRows<'a> {
 
 /// `parts[c][b]` (column, block) regrouped as `[b][c]`.
 fn by_block<T>(parts: Vec<Vec<T>>, blocks: usize) -> Vec<Vec<T>> {
-    let mut out: Vec<Vec<T>> = (0..blocks).map(|_| Vec::with_capacity(parts.len())).collect();
+    let mut out: Vec<Vec<T>> = (0..blocks)
+        .map(|_| Vec::with_capacity(parts.len()))
+        .collect();
     for column in parts {
         for (b, part) in column.into_iter().enumerate() {
             out[b].push(part);
@@ -911,9 +922,18 @@ impl DayColumns {
     /// The columns cut into blocks of `sizes` rows, in order.
     fn split(&mut self, sizes: &[usize]) -> Vec<DayRows<'_>> {
         let blocks = sizes.len();
-        let mut i64s = by_block(self.i64s.iter_mut().map(|b| b.split(sizes)).collect(), blocks);
-        let mut i32s = by_block(self.i32s.iter_mut().map(|b| b.split(sizes)).collect(), blocks);
-        let mut f64s = by_block(self.f64s.iter_mut().map(|b| b.split(sizes)).collect(), blocks);
+        let mut i64s = by_block(
+            self.i64s.iter_mut().map(|b| b.split(sizes)).collect(),
+            blocks,
+        );
+        let mut i32s = by_block(
+            self.i32s.iter_mut().map(|b| b.split(sizes)).collect(),
+            blocks,
+        );
+        let mut f64s = by_block(
+            self.f64s.iter_mut().map(|b| b.split(sizes)).collect(),
+            blocks,
+        );
         let bad = self.bad.split(sizes);
         let mut keys = self.keys.as_mut_slice();
         bad.into_iter()
@@ -936,7 +956,11 @@ impl DayColumns {
     fn into_frame(self) -> PolarsResult<DataFrame> {
         let height = self.keys.len();
         let names64 = i64_names();
-        assert_eq!(names64.len(), I64_COLUMNS, "I64_COLUMNS is the length of i64_names()");
+        assert_eq!(
+            names64.len(),
+            I64_COLUMNS,
+            "I64_COLUMNS is the length of i64_names()"
+        );
         let mut columns: Vec<Column> = Vec::new();
         columns.extend(
             names64
