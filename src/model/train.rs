@@ -277,6 +277,9 @@ fn build(
     let mut fit = None;
     for pass in passes {
         let bad: Vec<bool> = pass.iter().map(|&r| data.bad[r]).collect();
+        // The pass's WoE columns, encoded once (in parallel) for all its
+        // refits: a dropped feature drops its column.
+        let mut columns: Vec<Vec<f64>> = kept.par_iter().map(|&f| woe_of(f, pass)).collect();
         fit = loop {
             if kept.is_empty() {
                 return Err(TrainError::NoFeature(format!(
@@ -284,7 +287,6 @@ fn build(
                     excluded.len()
                 )));
             }
-            let columns: Vec<Vec<f64>> = kept.iter().map(|&f| woe_of(f, pass)).collect();
             let mut x = Vec::with_capacity(pass.len() * kept.len());
             for i in 0..pass.len() {
                 x.extend(columns.iter().map(|c| c[i]));
@@ -301,6 +303,7 @@ fn build(
                 break Some(fit);
             };
             let f = kept.remove(i);
+            columns.remove(i);
             excluded.push(Exclusion {
                 feature: FEATURES[f].to_string(),
                 iv: Some(binned[f].1),
