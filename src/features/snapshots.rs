@@ -197,13 +197,9 @@ pub fn snapshots(
             .into_par_iter()
             .zip(group)
             .map(|(aggregates, &(d, _))| {
-                let mut df = super::finish(&known, aggregates, d, params.bad_dpd, &[BAD])?
+                super::finish(&known, aggregates, d, params.bad_dpd, &[BAD])?
                     .filter(col(IN_DEFAULT).not())
-                    .collect()?;
-                let mut ids = df.column(CUSTOMER_ID)?.as_materialized_series().clone();
-                ids.set_sorted_flag(polars::series::IsSorted::Ascending);
-                df.with_column(ids.into_column())?;
-                Ok(df)
+                    .collect()
             })
             .collect::<PolarsResult<_>>()?;
         frames.extend(finished.into_iter().map(DataFrame::lazy));
