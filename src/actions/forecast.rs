@@ -83,7 +83,7 @@ pub struct Week {
 
 /// Tries at finding a payment day after the as-of day before giving up and
 /// spreading the payment over the next four weeks.
-pub const REDRAWS: i32 = 20;
+const REDRAWS: i32 = 20;
 
 /// Days over which a payment that found no day after the as-of day is
 /// spread (evenly, from the day after).
@@ -154,7 +154,8 @@ fn late_at_most(x: i32, own: &[i32], w_own: f64, population: &Counts) -> f64 {
 /// The chances that `inv` is paid in each week `k` (days d + 1 + 7k ..=
 /// d + 7 + 7k), written into `chances` (one per week); the rest of 1 is
 /// the chance it is not paid within the horizon (its pd, and payments
-/// later than the last week). `own` is its customer's sorted history, `population` everyone's.
+/// later than the last week). `own` is its customer's sorted history,
+/// `population` everyone's.
 fn week_chances(
     inv: &OpenInvoice,
     own: &[i32],

@@ -243,65 +243,29 @@ impl Sweep {
     }
 
     /// [`Self::days`] with customers taken `block` at a time.
-    ///
-    /// Each day's columns are allocated once at their final height (the
-    /// customers with an invoice by then, counted per block first) and
-    /// every block writes its customers' rows straight into its own part
-    /// of them: no intermediate rows, no stacking.
     fn days_in_blocks(
         &self,
         days: &[(i32, Option<LabelParams>)],
         block: usize,
     ) -> PolarsResult<Vec<DataFrame>> {
         let n = self.invoices.customers();
-        let blocks = n.div_ceil(block);
-        let range = |b: usize| b * block..((b + 1) * block).min(n);
-        // rows[b][i]: how many customers of block b day i has.
-        let rows: Vec<Vec<usize>> = (0..blocks)
+        let blocks: Vec<Vec<Vec<Agg>>> = (0..n.div_ceil(block))
             .into_par_iter()
             .map(|b| {
-                days.iter()
-                    .map(|&(d, _)| range(b).filter(|&c| self.is_active(c, d)).count())
-                    .collect()
-            })
-            .collect();
-        let mut columns: Vec<DayColumns> = (0..days.len())
-            .map(|i| DayColumns::new(rows.iter().map(|r| r[i]).sum()))
-            .collect();
-        // parts[b][i]: block b's rows of day i.
-        let mut parts: Vec<Vec<DayRows>> = (0..blocks).map(|_| Vec::new()).collect();
-        for (i, day) in columns.iter_mut().enumerate() {
-            let sizes: Vec<usize> = rows.iter().map(|r| r[i]).collect();
-            for (b, part) in day.split(&sizes).into_iter().enumerate() {
-                parts[b].push(part);
-            }
-        }
-        parts
-            .into_par_iter()
-            .enumerate()
-            .for_each(|(b, mut parts)| {
-                let mut at = vec![0usize; days.len()];
-                let mut scratch = Vec::with_capacity(I64_COLUMNS);
-                for c in range(b) {
-                    for ((part, at), &(d, label)) in parts.iter_mut().zip(&mut at).zip(days) {
-                        if let Some(a) = self.customer(c, d, label) {
-                            part.set(*at, &a, &mut scratch);
-                            *at += 1;
-                        }
+                let mut per_day: Vec<Vec<Agg>> = days.iter().map(|_| Vec::new()).collect();
+                for c in b * block..((b + 1) * block).min(n) {
+                    for (rows, &(d, label)) in per_day.iter_mut().zip(days) {
+                        rows.extend(self.customer(c, d, label));
                     }
                 }
-                debug_assert!(parts.iter().zip(&at).all(|(p, &at)| p.keys.len() == at));
-            });
-        columns
+                per_day
+            })
+            .collect();
+        // Blocks are in customer order: each day's rows, block after block.
+        (0..days.len())
             .into_par_iter()
-            .map(DayColumns::into_frame)
+            .map(|i| rows_to_frame(blocks.iter().flat_map(|b| &b[i])))
             .collect()
-    }
-
-    /// Whether customer `c` has an invoice issued on or before `d` (the
-    /// customers a day's frame holds).
-    fn is_active(&self, c: usize, d: i32) -> bool {
-        self.invoices.of(c).first().is_some_and(|i| i.issue <= d)
     }
 
     fn customer(&self, c: usize, d: i32, label: Option<LabelParams>) -> Option<Agg> {
@@ -734,9 +698,9 @@ impl Agg {
     }
 
     /// The shares, in the order of [`f64_names`].
-    fn f64s(&self) -> [Option<f64>; F64_COLUMNS] {
+    fn f64s(&self) -> [Option<f64>; 9] {
         let b = self.behaviour.as_ref();
-        let mut out = [None; F64_COLUMNS];
+        let mut out = [None; 9];
         for w in 0..3 {
             out[3 * w] = b.and_then(|b| ratio(b.late[w], b.n[w]));
             out[3 * w + 1] = b.and_then(|b| ratio(b.late15[w], b.n[w]));
@@ -786,9 +750,6 @@ const I32_NAMES: [&str; 5] = [
     "__first_order",
 ];
 
-/// How many shares [`Agg::f64s`] gives.
-const F64_COLUMNS: usize = 3 * PAYMENT_WINDOWS.len();
-
 fn f64_names() -> Vec<String> {
     let mut names = Vec::new();
     for days in PAYMENT_WINDOWS {
@@ -799,63 +760,24 @@ fn f64_names() -> Vec<String> {
     names
 }
 
-/// How many integer aggregates [`Agg::i64s`] gives (the length of
-/// [`i64_names`]).
-const I64_COLUMNS: usize = OPEN_AGGREGATES.len()
-    + 1
-    + 3 * PAYMENT_WINDOWS.len()
-    + 2
-    + REQUEST_COUNTS.len() * REQUEST_WINDOWS.len()
-    + 1
-    + 4
-    + 12
-    + 3;
-
-/// One aggregate column of a day: values (0 where null) and validity, at
-/// the day's full height, cheaper to fill than `Option`s (16 bytes a value)
-/// and handed to Polars as they are.
+/// One column being filled: values (0 where null) and validity, cheaper to
+/// push to than `Option`s (16 bytes a value) and handed to Polars as is.
 struct Buffer<T> {
     values: Vec<T>,
     valid: Vec<bool>,
 }
 
 impl<T: Copy + Default> Buffer<T> {
-    fn new(height: usize) -> Buffer<T> {
+    fn with_capacity(n: usize) -> Buffer<T> {
         Buffer {
-            values: vec![T::default(); height],
-            valid: vec![false; height],
+            values: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
         }
     }
 
-    /// The buffer cut into consecutive parts of `sizes` rows.
-    fn split(&mut self, sizes: &[usize]) -> Vec<Part<'_, T>> {
-        let (mut values, mut valid) = (self.values.as_mut_slice(), self.valid.as_mut_slice());
-        sizes
-            .iter()
-            .map(|&size| {
-                let (v, rest) = std::mem::take(&mut values).split_at_mut(size);
-                values = rest;
-                let (ok, rest) = std::mem::take(&mut valid).split_at_mut(size);
-                valid = rest;
-                Part {
-                    values: v,
-                    valid: ok,
-                }
-            })
-            .collect()
-    }
-}
-
-/// One block's rows of a [`Buffer`].
-struct Part<'a, T> {
-    values: &'a mut [T],
-    valid: &'a mut [bool],
-}
-
-impl<T: Default> Part<'_, T> {
-    fn set(&mut self, row: usize, value: Option<T>) {
-        self.valid[row] = value.is_some();
-        self.values[row] = value.unwrap_or_default();
+    fn push(&mut self, value: Option<T>) {
+        self.values.push(value.unwrap_or_default());
+        self.valid.push(value.is_some());
     }
 }
 
@@ -876,141 +798,64 @@ fn column<T: PolarsNumericType>(name: &str, buffer: Buffer<T::Native>) -> Column
     ChunkedArray::<T>::from_vec_validity(name.into(), buffer.values, validity).into_column()
 }
 
-/// A day's aggregate columns, with the names and types of the reference's
-/// aggregates (`reference::aggregates`), filled by [`DayRows`].
-struct DayColumns {
-    i64s: Vec<Buffer<i64>>,
-    i32s: Vec<Buffer<i32>>,
-    f64s: Vec<Buffer<f64>>,
-    bad: Buffer<bool>,
-    keys: Vec<IdxSize>,
-}
-
-/// One block's rows of a [`DayColumns`].
-struct DayRows<'a> {
-    i64s: Vec<Part<'a, i64>>,
-    i32s: Vec<Part<'a, i32>>,
-    f64s: Vec<Part<'a, f64>>,
-    bad: Part<'a, bool>,
-    keys: &'a mut [IdxSize],
-}
-
-/// `parts[c][b]` (column, block) regrouped as `[b][c]`.
-fn by_block<T>(parts: Vec<Vec<T>>, blocks: usize) -> Vec<Vec<T>> {
-    let mut out: Vec<Vec<T>> = (0..blocks)
-        .map(|_| Vec::with_capacity(parts.len()))
+/// The aggregate frame, with the names and types of the reference's
+/// aggregates (`reference::aggregates`), built in one pass over the rows.
+fn rows_to_frame<'a>(rows: impl Iterator<Item = &'a Agg> + Clone) -> PolarsResult<DataFrame> {
+    let height = rows.clone().count();
+    let names64 = i64_names();
+    let names_f = f64_names();
+    let mut c64: Vec<Buffer<i64>> = (0..names64.len())
+        .map(|_| Buffer::with_capacity(height))
         .collect();
-    for column in parts {
-        for (b, part) in column.into_iter().enumerate() {
-            out[b].push(part);
-        }
-    }
-    out
-}
-
-impl DayColumns {
-    fn new(height: usize) -> DayColumns {
-        DayColumns {
-            i64s: (0..I64_COLUMNS).map(|_| Buffer::new(height)).collect(),
-            i32s: (0..I32_NAMES.len()).map(|_| Buffer::new(height)).collect(),
-            f64s: (0..F64_COLUMNS).map(|_| Buffer::new(height)).collect(),
-            bad: Buffer::new(height),
-            keys: vec![0; height],
-        }
-    }
-
-    /// The columns cut into blocks of `sizes` rows, in order.
-    fn split(&mut self, sizes: &[usize]) -> Vec<DayRows<'_>> {
-        let blocks = sizes.len();
-        let mut i64s = by_block(
-            self.i64s.iter_mut().map(|b| b.split(sizes)).collect(),
-            blocks,
-        );
-        let mut i32s = by_block(
-            self.i32s.iter_mut().map(|b| b.split(sizes)).collect(),
-            blocks,
-        );
-        let mut f64s = by_block(
-            self.f64s.iter_mut().map(|b| b.split(sizes)).collect(),
-            blocks,
-        );
-        let bad = self.bad.split(sizes);
-        let mut keys = self.keys.as_mut_slice();
-        bad.into_iter()
-            .zip(sizes)
-            .enumerate()
-            .map(|(b, (bad, &size))| {
-                let (mine, rest) = std::mem::take(&mut keys).split_at_mut(size);
-                keys = rest;
-                DayRows {
-                    i64s: std::mem::take(&mut i64s[b]),
-                    i32s: std::mem::take(&mut i32s[b]),
-                    f64s: std::mem::take(&mut f64s[b]),
-                    bad,
-                    keys: mine,
-                }
-            })
-            .collect()
-    }
-
-    fn into_frame(self) -> PolarsResult<DataFrame> {
-        let height = self.keys.len();
-        let names64 = i64_names();
-        assert_eq!(
-            names64.len(),
-            I64_COLUMNS,
-            "I64_COLUMNS is the length of i64_names()"
-        );
-        let mut columns: Vec<Column> = Vec::new();
-        columns.extend(
-            names64
-                .iter()
-                .zip(self.i64s)
-                .map(|(n, v)| column::<Int64Type>(n, v)),
-        );
-        columns.extend(
-            I32_NAMES
-                .iter()
-                .zip(self.i32s)
-                .map(|(n, v)| column::<Int32Type>(n, v)),
-        );
-        columns.extend(
-            f64_names()
-                .iter()
-                .zip(self.f64s)
-                .map(|(n, v)| column::<Float64Type>(n, v)),
-        );
-        let bad: BooleanChunked = self
-            .bad
-            .values
-            .iter()
-            .zip(&self.bad.valid)
-            .map(|(&v, &ok)| ok.then_some(v))
-            .collect();
-        columns.push(bad.with_name(BAD.into()).into_column());
-        columns.push(IdxCa::from_vec(s::CUSTOMER_KEY.into(), self.keys).into_column());
-        DataFrame::new(height, columns)
-    }
-}
-
-impl DayRows<'_> {
-    /// Writes `a` as this block's row `row`.
-    fn set(&mut self, row: usize, a: &Agg, scratch: &mut Vec<Option<i64>>) {
+    let mut c32: Vec<Buffer<i32>> = (0..I32_NAMES.len())
+        .map(|_| Buffer::with_capacity(height))
+        .collect();
+    let mut cf: Vec<Buffer<f64>> = (0..names_f.len())
+        .map(|_| Buffer::with_capacity(height))
+        .collect();
+    let mut scratch = Vec::with_capacity(names64.len());
+    for a in rows.clone() {
         scratch.clear();
-        a.i64s(scratch);
-        debug_assert_eq!(scratch.len(), I64_COLUMNS);
-        for (c, v) in self.i64s.iter_mut().zip(scratch.iter()) {
-            c.set(row, *v);
+        a.i64s(&mut scratch);
+        debug_assert_eq!(scratch.len(), names64.len());
+        for (c, v) in c64.iter_mut().zip(&scratch) {
+            c.push(*v);
         }
-        for (c, v) in self.i32s.iter_mut().zip(a.i32s()) {
-            c.set(row, v);
+        for (c, v) in c32.iter_mut().zip(a.i32s()) {
+            c.push(v);
         }
-        for (c, v) in self.f64s.iter_mut().zip(a.f64s()) {
-            c.set(row, v);
+        for (c, v) in cf.iter_mut().zip(a.f64s()) {
+            c.push(v);
         }
-        self.bad.set(row, a.bad);
-        self.keys[row] = a.key;
     }
+    let mut columns: Vec<Column> = Vec::new();
+    columns.extend(
+        names64
+            .iter()
+            .zip(c64)
+            .map(|(n, v)| column::<Int64Type>(n, v)),
+    );
+    columns.extend(
+        I32_NAMES
+            .iter()
+            .zip(c32)
+            .map(|(n, v)| column::<Int32Type>(n, v)),
+    );
+    columns.extend(
+        names_f
+            .iter()
+            .zip(cf)
+            .map(|(n, v)| column::<Float64Type>(n, v)),
+    );
+    columns.push(Column::new(
+        BAD.into(),
+        rows.clone().map(|a| a.bad).collect::<Vec<Option<bool>>>(),
+    ));
+    columns.push(Column::new(
+        s::CUSTOMER_KEY.into(),
+        rows.map(|a| a.key).collect::<Vec<IdxSize>>(),
+    ));
+    DataFrame::new(height, columns)
 }
 
 #[cfg(test)]
