@@ -10,6 +10,7 @@
 //! by the caller ([`IngestReport::check_reject_share`]) so that `validate` can
 //! still write the rejects first.
 
+mod ids;
 mod parse;
 mod source;
 
@@ -221,15 +222,15 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
     let mut load = |spec: &TableSpec,
                     checks: &dyn Fn(LazyFrame, &mut Reasons) -> PolarsResult<LazyFrame>,
                     keep: &[&'static str]|
-     -> Result<DataFrame, Error> {
+     -> Result<(DataFrame, Option<ids::IdIndex>), Error> {
         let loaded = load_table(input, spec, config, settlement, checks, keep)?;
         rejects.extend(loaded.rejects);
         reports.push(loaded.report);
-        Ok(loaded.frame)
+        Ok((loaded.frame, loaded.index))
     };
 
     let customers = with_key_after_contract(
-        load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?,
+        load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?.0,
         CUSTOMERS_SPEC.columns.len(),
         CUSTOMER_KEY,
     )?;
@@ -240,41 +241,53 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         let unknown = reasons.code("unknown customer_id");
         flag_known(lf, &customer_keys, CUSTOMER_ID, CUSTOMER_KEY, unknown)
     };
-    let invoices = load(&INVOICES_SPEC, &known_customer, &[CUSTOMER_KEY])?
+    let (invoices, invoice_ids) = load(&INVOICES_SPEC, &known_customer, &[CUSTOMER_KEY])?;
+    let invoices = invoices
         .with_row_index(INVOICE_KEY.into(), None)
         .map_err(internal)?;
-    // The one join on the text invoice id: it also hands payments their key.
-    let invoice_issue = invoices
-        .clone()
-        .lazy()
-        .select([
-            col(INVOICE_ID),
-            col(INVOICE_KEY),
-            col(ISSUE_DATE).alias(ISSUE),
-        ])
-        .collect()
+    // The one lookup of the text invoice id: it also hands payments their key.
+    let invoice_ids = match invoice_ids {
+        Some(index) => index,
+        None => ids::IdIndex::new(
+            invoices
+                .column(INVOICE_ID)
+                .and_then(Column::str)
+                .map_err(internal)?,
+        ),
+    };
+    let mut invoice_issue = invoices
+        .select([INVOICE_KEY, ISSUE_DATE])
+        .map_err(internal)?;
+    invoice_issue
+        .rename(ISSUE_DATE, ISSUE.into())
         .map_err(internal)?;
     let payments = load(
         &PAYMENTS_SPEC,
         &|lf, reasons| {
             let unknown = reasons.code("unknown invoice_id");
             let early = reasons.code("payment_date before the invoice's issue_date");
-            Ok(
-                join_left(lf, invoice_issue.clone().lazy(), INVOICE_ID).with_column(
-                    when(col(ISSUE).is_null())
-                        .then(lit(unknown))
-                        .when(col(PAYMENT_DATE).lt(col(ISSUE)))
-                        .then(lit(early))
-                        .otherwise(col(REASON))
-                        .alias(REASON),
-                ),
-            )
+            let mut payments = lf.collect()?;
+            // In one chunk, as the lookup reads it (and the book keeps it).
+            let wanted = payments.column(INVOICE_ID)?.str()?.rechunk().into_owned();
+            payments.with_column(wanted.clone().into_column())?;
+            let rows = invoice_ids.lookup(&wanted);
+            let found =
+                invoice_issue.take(&IdxCa::from_iter_options(ROW.into(), rows.into_iter()))?;
+            Ok(payments.hstack(found.columns())?.lazy().with_column(
+                when(col(ISSUE).is_null())
+                    .then(lit(unknown))
+                    .when(col(PAYMENT_DATE).lt(col(ISSUE)))
+                    .then(lit(early))
+                    .otherwise(col(REASON))
+                    .alias(REASON),
+            ))
         },
         &[INVOICE_KEY],
     )?;
-    let orders = load(&ORDERS_SPEC, &known_customer, &[CUSTOMER_KEY])?;
-    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[CUSTOMER_KEY])?;
-    let events = load(&EVENTS_SPEC, &known_customer, &[CUSTOMER_KEY])?;
+    let (payments, _) = payments;
+    let orders = load(&ORDERS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
+    let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
+    let events = load(&EVENTS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
 
     let payments = match settlement {
         Settlement::PaymentsTable => payments,
@@ -388,6 +401,9 @@ struct Loaded {
     frame: DataFrame,
     report: TableReport,
     rejects: Vec<Reject>,
+    /// The table's ids by hash, positions being rows of `frame`, when
+    /// the duplicate check's index is still valid for it.
+    index: Option<ids::IdIndex>,
 }
 
 /// Reads one table and validates it in three passes: row rules, then
@@ -431,6 +447,7 @@ fn load_table(
                 reasons: BTreeMap::new(),
             },
             rejects: vec![],
+            index: None,
         });
     };
     let file = source.path.display().to_string();
@@ -581,21 +598,30 @@ fn load_table(
     lap("checked against earlier tables");
     rejected = concat_reasons(rejected, &checked);
     let mut ok = checked.lazy().filter(col(REASON).is_null());
+    let mut index = None;
     if let Some(id) = id_column(spec) {
-        let checked = ok.collect().map_err(internal)?;
-        let first = duplicate_of(
-            checked
-                .column(id)
-                .map_err(internal)?
-                .str()
-                .map_err(internal)?,
+        let mut checked = ok.collect().map_err(internal)?;
+        // The ids in one chunk: the index reads them in place, later
+        // stages get one chunk, and no copy is made twice.
+        let id_texts = checked
+            .column(id)
+            .and_then(Column::str)
+            .map_err(internal)?
+            .rechunk()
+            .into_owned();
+        checked
+            .with_column(id_texts.clone().into_column())
+            .map_err(internal)?;
+        let by_hash = ids::IdIndex::new(&id_texts);
+        let first = by_hash.duplicate_of(
             checked
                 .column(ROW)
-                .map_err(internal)?
-                .idx()
+                .and_then(Column::idx)
                 .map_err(internal)?,
         );
         ok = if first.iter().all(Option::is_none) {
+            // Nothing more is removed: positions in the index are rows.
+            index = Some(by_hash);
             checked.lazy()
         } else {
             let duplicate = reasons.code(&format!("duplicate {id}"));
@@ -653,6 +679,7 @@ fn load_table(
         frame,
         report,
         rejects,
+        index,
     })
 }
 
@@ -666,40 +693,6 @@ fn describe_column(name: &str, src: &str) -> String {
     } else {
         format!("'{name}' (mapped from '{src}')")
     }
-}
-
-/// For each position of `ids`: the row (from `rows`) of the first earlier
-/// position holding the same id, or `None`. Ids are hashed once (in
-/// parallel), the (hash, position) pairs sorted, and equal hashes confirmed
-/// on the text: exact, and cheaper here than a hash map or a group-by over
-/// millions of distinct text ids (each measured at seconds). Any hash will
-/// do; the result does not depend on its values. `rows` must ascend with
-/// position.
-fn duplicate_of(ids: &StringChunked, rows: &IdxCa) -> Vec<Option<IdxSize>> {
-    use rayon::prelude::*;
-    use std::hash::BuildHasher;
-    let state = PlRandomState::default();
-    let ids = ids.rechunk();
-    let texts: Vec<Option<&str>> = ids.iter().collect();
-    let mut keyed: Vec<(u64, u32)> = texts
-        .par_iter()
-        .enumerate()
-        .filter_map(|(pos, id)| id.map(|id| (state.hash_one(id), pos as u32)))
-        .collect();
-    keyed.par_sort_unstable();
-    let mut first = vec![None; ids.len()];
-    for run in keyed
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > 1)
-    {
-        for (j, &(_, pos)) in run.iter().enumerate() {
-            let id = texts[pos as usize];
-            if let Some(&(_, earlier)) = run[..j].iter().find(|(_, p)| texts[*p as usize] == id) {
-                first[pos as usize] = rows.get(earlier as usize);
-            }
-        }
-    }
-    first
 }
 
 /// The id that must be unique in `spec`'s table, if it has one.

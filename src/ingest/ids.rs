@@ -1,0 +1,261 @@
+//! Text ids matched through their hashes: duplicates within a table, and a
+//! table's ids looked up among another's (payments -> invoices).
+//!
+//! Every id is hashed once (in parallel) and the (hash, position) pairs are
+//! sorted; equal ids then sit in runs of equal hashes, and a lookup is a
+//! merge of two sorted lists, walked in parallel over slices of the hash
+//! space. Every match is confirmed on the text, so results are exact and do
+//! not depend on the hash values, the hash seed or the thread count. On the
+//! 100k book (8.6M payments against 8.4M invoices) this takes 1.5 s where
+//! Polars' left join on the text column took 3.3-4.5 s (its hash tables grow
+//! while built and are probed at random); see docs/performance.md.
+
+use std::hash::BuildHasher;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+/// The ids of one column, by hash: built once, probed by [`IdIndex::lookup`].
+pub struct IdIndex<S = PlRandomState> {
+    ids: StringChunked,
+    state: S,
+    /// (hash, position) of every id, sorted; null ids are left out.
+    sorted: Vec<(u64, u32)>,
+}
+
+impl IdIndex {
+    pub fn new(ids: &StringChunked) -> Self {
+        Self::with_hasher(ids, PlRandomState::default())
+    }
+}
+
+impl<S: BuildHasher + Sync> IdIndex<S> {
+    /// Any hasher gives the same answers; only the speed depends on it.
+    pub fn with_hasher(ids: &StringChunked, state: S) -> Self {
+        let ids = ids.rechunk().into_owned();
+        let sorted = sorted_hashes(&ids, &state);
+        Self { ids, state, sorted }
+    }
+
+    /// For each value of `probe`: the position in the indexed column of an
+    /// equal id (the first, if the indexed ids repeat), or `None` for a null
+    /// or an id not there.
+    pub fn lookup(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
+        let probe = probe.rechunk();
+        let wanted = sorted_hashes(&probe, &self.state);
+        let texts = probe.downcast_as_array();
+        let known = self.ids.downcast_as_array();
+        let build = &self.sorted;
+        // The top bits of a hash pick a slice; both lists are cut at the
+        // same hashes, so each slice is merged on its own. The merge only
+        // pairs hashes (texts are read in probe order afterwards, which
+        // is many times faster than reading them in hash order), except
+        // where different known ids share a hash.
+        const SLICE_BITS: u32 = 8;
+        let cut = |list: &[(u64, u32)], slice: u64| -> std::ops::Range<usize> {
+            let at = |s: u64| match s < 1 << SLICE_BITS {
+                true => list.partition_point(|p| p.0 < s << (64 - SLICE_BITS)),
+                false => list.len(),
+            };
+            at(slice)..at(slice + 1)
+        };
+        let pairs: Vec<Vec<(u32, u32)>> = (0..1 << SLICE_BITS)
+            .into_par_iter()
+            .map(|slice| {
+                let known_slice = &build[cut(build, slice)];
+                let mut out = Vec::new();
+                let mut k = 0;
+                for &(hash, at) in &wanted[cut(&wanted, slice)] {
+                    while k < known_slice.len() && known_slice[k].0 < hash {
+                        k += 1;
+                    }
+                    let run = known_slice[k..].iter().take_while(|p| p.0 == hash);
+                    let candidate = match run.clone().nth(1) {
+                        None => run.clone().next(),
+                        Some(_) => {
+                            let text = texts.get(at as usize);
+                            run.clone().find(|p| known.get(p.1 as usize) == text)
+                        }
+                    };
+                    if let Some(&(_, position)) = candidate {
+                        out.push((at, position));
+                    }
+                }
+                out
+            })
+            .collect();
+        let mut found = vec![None; probe.len()];
+        for (at, position) in pairs.into_iter().flatten() {
+            found[at as usize] = Some(position as IdxSize);
+        }
+        // Confirm every pairing on the text: equal hashes, different ids.
+        found.par_iter_mut().enumerate().for_each(|(at, position)| {
+            if let Some(p) = *position {
+                if known.get(p as usize) != texts.get(at) {
+                    *position = None;
+                }
+            }
+        });
+        found
+    }
+
+    /// For each position: the row (from `rows`) of the first earlier position
+    /// holding the same id, or `None`. `rows` must ascend with position.
+    pub fn duplicate_of(&self, rows: &IdxCa) -> Vec<Option<IdxSize>> {
+        let texts = self.ids.downcast_as_array();
+        let mut first = vec![None; self.ids.len()];
+        for run in self
+            .sorted
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            // Positions ascend within a run (the pairs are sorted).
+            for (j, &(_, pos)) in run.iter().enumerate() {
+                let id = texts.get(pos as usize);
+                if let Some(&(_, earlier)) =
+                    run[..j].iter().find(|(_, p)| texts.get(*p as usize) == id)
+                {
+                    first[pos as usize] = rows.get(earlier as usize);
+                }
+            }
+        }
+        first
+    }
+}
+
+/// (hash, position) of every non-null id of the single-chunk `ids`, sorted.
+fn sorted_hashes(ids: &StringChunked, state: &(impl BuildHasher + Sync)) -> Vec<(u64, u32)> {
+    let texts = ids.downcast_as_array();
+    let mut pairs: Vec<(u64, u32)> = if ids.null_count() == 0 {
+        (0..ids.len())
+            .into_par_iter()
+            .map(|i| (state.hash_one(texts.value(i)), i as u32))
+            .collect()
+    } else {
+        (0..ids.len())
+            .into_par_iter()
+            .filter_map(|i| texts.get(i).map(|t| (state.hash_one(t), i as u32)))
+            .collect()
+    };
+    pairs.par_sort_unstable();
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(values: &[Option<&str>]) -> StringChunked {
+        StringChunked::from_iter_options("id".into(), values.iter().copied())
+    }
+
+    #[test]
+    fn lookup_finds_equal_ids_and_nothing_else() {
+        let known = ids(&[
+            Some("C000000-I0001"),
+            Some("b"),
+            None,
+            Some("long id of forty characters, not inline"),
+        ]);
+        let index = IdIndex::new(&known);
+        let probe = ids(&[
+            Some("b"),
+            Some("long id of forty characters, not inline"),
+            None,
+            Some("c"),
+            Some("C000000-I0001"),
+            Some("C000000-I000"),
+            Some("b"),
+        ]);
+        assert_eq!(
+            index.lookup(&probe),
+            vec![Some(1), Some(3), None, None, Some(0), None, Some(1)]
+        );
+    }
+
+    #[test]
+    fn lookup_gives_the_first_of_repeated_ids() {
+        let index = IdIndex::new(&ids(&[Some("x"), Some("y"), Some("x")]));
+        assert_eq!(index.lookup(&ids(&[Some("x")])), vec![Some(0)]);
+    }
+
+    #[test]
+    fn lookup_works_across_chunks_and_slices() {
+        // Many ids spread over the whole hash space and every slice; the
+        // probe comes in two chunks and in reverse order.
+        let known: Vec<String> = (0..5000).map(|i| format!("INV-{i:06}")).collect();
+        let index = IdIndex::new(&StringChunked::from_iter_values(
+            "id".into(),
+            known.iter().map(String::as_str),
+        ));
+        let mut probe = StringChunked::from_iter_values(
+            "id".into(),
+            (2500..5000).rev().map(|i| format!("INV-{i:06}")),
+        );
+        probe
+            .append(&StringChunked::from_iter_values(
+                "id".into(),
+                (0..2500).rev().map(|i| format!("INV-{:06}", i * 3)),
+            ))
+            .unwrap();
+        let found = index.lookup(&probe);
+        let expected: Vec<Option<IdxSize>> = (2500..5000)
+            .rev()
+            .map(Some)
+            .chain((0..2500).rev().map(|i| (i * 3 < 5000).then_some(i * 3)))
+            .collect();
+        assert_eq!(found, expected);
+    }
+
+    /// Hashes every id to the same value: every id collides with every other.
+    #[derive(Clone, Copy)]
+    struct Colliding;
+    impl BuildHasher for Colliding {
+        type Hasher = Colliding;
+        fn build_hasher(&self) -> Colliding {
+            Colliding
+        }
+    }
+    impl std::hash::Hasher for Colliding {
+        fn finish(&self) -> u64 {
+            42
+        }
+        fn write(&mut self, _: &[u8]) {}
+    }
+
+    #[test]
+    fn colliding_hashes_give_the_same_answers() {
+        let known = ids(&[Some("a"), Some("b"), Some("a"), None, Some("c")]);
+        let probe = ids(&[Some("c"), Some("a"), Some("d"), None, Some("b")]);
+        let rows = IdxCa::from_vec("row".into(), vec![1, 2, 3, 4, 5]);
+        let fair = IdIndex::new(&known);
+        let colliding = IdIndex::with_hasher(&known, Colliding);
+        assert_eq!(
+            colliding.lookup(&probe),
+            vec![Some(4), Some(0), None, None, Some(1)]
+        );
+        assert_eq!(colliding.lookup(&probe), fair.lookup(&probe));
+        assert_eq!(
+            colliding.duplicate_of(&rows),
+            vec![None, None, Some(1), None, None]
+        );
+        assert_eq!(colliding.duplicate_of(&rows), fair.duplicate_of(&rows));
+    }
+
+    #[test]
+    fn duplicates_point_at_the_first_row() {
+        let index = IdIndex::new(&ids(&[
+            Some("a"),
+            Some("b"),
+            Some("a"),
+            None,
+            Some("a"),
+            None,
+        ]));
+        let rows = IdxCa::from_vec("row".into(), vec![10, 11, 12, 13, 14, 15]);
+        assert_eq!(
+            index.duplicate_of(&rows),
+            vec![None, None, Some(10), None, Some(10), None]
+        );
+    }
+}
