@@ -169,8 +169,11 @@ pub fn newton_start(
             .collect();
         parts.iter().sum::<f64>() + 0.5 * l2 * theta[..cols].iter().map(|w| w * w).sum::<f64>()
     };
+    let started = std::time::Instant::now();
     let mut current = objective(&theta);
+    let mut iterations = 0;
     for _ in 0..50 {
+        iterations += 1;
         let parts: Vec<(Vec<f64>, Vec<f64>)> = rows
             .par_chunks(BLOCK * cols.max(1))
             .zip(bad.par_chunks(BLOCK))
@@ -228,6 +231,14 @@ pub fn newton_start(
             break;
         }
     }
+    tracing::debug!(
+        rows = bad.len(),
+        cols,
+        warm = from.is_some(),
+        iterations,
+        ms = started.elapsed().as_millis() as u64,
+        "newton"
+    );
     LogisticFit {
         intercept: theta[cols],
         coefficients: theta[..cols].to_vec(),

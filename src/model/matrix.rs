@@ -4,10 +4,11 @@
 use polars::prelude::*;
 
 /// Columns as `f64` (integers and booleans cast), nulls as `None`, in the
-/// order of `names`.
+/// order of `names`; converted in parallel.
 pub fn float_columns(df: &DataFrame, names: &[&str]) -> PolarsResult<Vec<Vec<Option<f64>>>> {
+    use rayon::prelude::*;
     names
-        .iter()
+        .par_iter()
         .map(|name| {
             let c = df.column(name)?.cast(&DataType::Float64)?;
             Ok(c.f64()?.iter().collect())
