@@ -79,7 +79,7 @@ fn bench_model_and_run(c: &mut Criterion) {
     let snapshots = features::snapshots(&book, last, LabelParams::default(), 1).unwrap();
     let config = Config::default();
     let input = || TrainInput {
-        snapshots: &snapshots,
+        snapshots: snapshots.clone(),
         as_of: last,
         bad_event: LabelParams::default(),
         data_fingerprint: String::new(),

@@ -48,7 +48,7 @@ fn train_on(snapshots: &DataFrame) -> Scorecard {
     let s = sample();
     train::train(
         train::TrainInput {
-            snapshots,
+            snapshots: snapshots.clone(),
             as_of: s.as_of,
             bad_event: LabelParams::default(),
             data_fingerprint: s.fingerprint.clone(),

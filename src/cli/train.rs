@@ -53,9 +53,12 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
         bad_dpd: args.bad_dpd.into(),
         horizon_days: args.horizon_days.into(),
     };
+    let data_fingerprint = report.fingerprint(&args.input)?;
     let started = std::time::Instant::now();
     progress.stage("snapshots");
     let snapshots = features::snapshots(&book, as_of, bad_event, config.train.step_months)?;
+    // Training needs the snapshots only (the book is ~3 GB at 100k customers).
+    drop(book);
     tracing::info!(
         rows = snapshots.height(),
         ms = started.elapsed().as_millis() as u64,
@@ -64,10 +67,10 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     progress.stage("binning, fitting, validating");
     let card = train(
         TrainInput {
-            snapshots: &snapshots,
+            snapshots,
             as_of,
             bad_event,
-            data_fingerprint: report.fingerprint(&args.input)?,
+            data_fingerprint,
         },
         &config.train,
     )?;

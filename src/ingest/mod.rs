@@ -304,6 +304,14 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
             .cmp(&table_order(b.table))
             .then(a.row.cmp(&b.row))
     });
+    for (table, df) in [
+        (CUSTOMERS, &customers),
+        (INVOICES, &invoices),
+        (PAYMENTS, &payments),
+        (ORDERS, &orders),
+    ] {
+        tracing::debug!(table, mb = df.estimated_size() >> 20, "in memory");
+    }
     let book = Book {
         customers,
         invoices,
