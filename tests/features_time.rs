@@ -390,3 +390,39 @@ fn one_day_features_equal_the_polars_reference() {
         assert_frames_equal(&fast, &reference, d);
     }
 }
+
+/// The KPIs' shortcut for the open total equals summing the invoice state,
+/// on 40 days 30 apart back from the sample's last and a few days around
+/// them (a payment, a settlement or a write-off on the day itself counts
+/// from that day).
+#[test]
+fn open_total_equals_the_invoice_state_summed() {
+    let (sample, report) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
+    let last = earlywarn::dates::to_days(report.last_day().unwrap());
+    let mut days: Vec<i32> = (0..40)
+        .map(|k| last - 30 * k)
+        .chain([last - 1, last + 1, last - 59, last - 60, last - 61])
+        .collect();
+    days.sort_unstable();
+    for d in days {
+        let state = features::invoice_state(&sample, d)
+            .select([col("__open").sum()])
+            .collect()
+            .unwrap();
+        let summed = state
+            .column("__open")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap_or(0);
+        assert_eq!(
+            features::open_cents_on(&sample, d).unwrap(),
+            summed,
+            "day {d}"
+        );
+        if d == last {
+            assert!(summed > 0, "the sample has money open on its last day");
+        }
+    }
+}

@@ -152,6 +152,8 @@ pub fn kpis(
     active: usize,
 ) -> PolarsResult<Kpis> {
     let d = dates::to_days(on);
+    let started = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(ms = started.elapsed().as_millis() as u64, "{what}");
     // Month boundaries, computed once (not per invoice).
     let starts: Vec<i32> = (0..=COUNT_BACK_MONTHS)
         .map(|k| dates::to_days(on - Months::new(k)))
@@ -182,8 +184,11 @@ pub fn kpis(
             months[k as usize].0 += amount.unwrap_or(0.0) as i64;
         }
     }
+    lap("monthly sales");
     let (ending, ending_current, buckets) = open_in(state.clone().lazy())?;
-    let (beginning, _, _) = open_in(crate::features::invoice_state(book, month_start(1)))?;
+    lap("open today");
+    let beginning = crate::features::open_cents_on(book, month_start(1))?;
+    lap("open at the month's start");
     let m = |c: i64| c as f64 / 100.0;
     let (sales_now, period_days) = (m(months[0].0), months[0].1);
     let dso = days_of_sales(m(ending), sales_now, period_days);

@@ -72,7 +72,7 @@ pub struct FactWindows {
 /// key), `__last_paid` (day number, null when none). A lookup from invoice
 /// key to customer key, not a join of millions of payments to invoices.
 fn last_payments(book: &Book, d: i32) -> PolarsResult<DataFrame> {
-    let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
+    let row_of_key = crate::ingest::InvoiceRows::new(&book.invoices)?;
     let payers: Vec<Option<IdxSize>> = book
         .invoices
         .column(s::CUSTOMER_KEY)?
@@ -90,7 +90,7 @@ fn last_payments(book: &Book, d: i32) -> PolarsResult<DataFrame> {
         if day > d {
             continue;
         }
-        let payer = row_of_key.get(k as usize).copied().flatten();
+        let payer = row_of_key.row(k);
         if let Some(c) = payer.and_then(|row| payers[row]) {
             let slot = &mut last[c as usize];
             *slot = (*slot).max(Some(day));
@@ -116,15 +116,15 @@ pub fn accounts(
     scores: &DataFrame,
     windows: FactWindows,
 ) -> PolarsResult<Vec<Account>> {
-    let state = state.clone().lazy();
-    let open = col("__open").gt(lit(0));
-    let overdue = open.clone().and(col("__dpd").gt(lit(0)));
+    // Every fact below is about open invoices: the rest are left out first.
+    let state = state.clone().lazy().filter(col("__open").gt(lit(0)));
+    let overdue = col("__dpd").gt(lit(0));
     let dunning = overdue
         .clone()
         .and(col("__disputed").fill_null(lit(false)).not());
     let disputed = overdue.and(col("__disputed").fill_null(lit(false)));
-    let due_soon = open
-        .and(col("__due").gt_eq(lit(d)))
+    let due_soon = col("__due")
+        .gt_eq(lit(d))
         .and(col("__due").lt_eq(lit(d + windows.pre_due_days)));
     let masked = |x: Expr, cond: Expr| when(cond).then(x).otherwise(lit(NULL));
     let count = |cond: Expr| cond.cast(DataType::Int64).sum();
@@ -144,9 +144,11 @@ pub fn accounts(
                 )),
         )
         .group_by([col(s::CUSTOMER_KEY)])
-        .agg([day(s::REQUEST_DATE).max().alias("__plan_day")]);
+        .agg([day(s::REQUEST_DATE).max().alias("__plan_day")])
+        .collect()?
+        .lazy();
     let state = state.join(
-        plans,
+        plans.clone(),
         [col(s::CUSTOMER_KEY)],
         [col(s::CUSTOMER_KEY)],
         JoinArgs::new(JoinType::Left),
@@ -166,7 +168,6 @@ pub fn accounts(
         masked(col("__dpd"), disputed).max().alias("__dis_dpd"),
         count(due_soon.clone()).alias("__soon_n"),
         masked(col("__open"), due_soon).sum().alias("__soon_c"),
-        col("__plan_day").first().alias("__plan_day"),
         dunning
             .and(col("__issue").gt(col("__plan_day")))
             .fill_null(lit(false))
@@ -208,6 +209,12 @@ pub fn accounts(
         )
         .join(
             per_customer,
+            [col(s::CUSTOMER_KEY)],
+            [col(s::CUSTOMER_KEY)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            plans,
             [col(s::CUSTOMER_KEY)],
             [col(s::CUSTOMER_KEY)],
             JoinArgs::new(JoinType::Left),

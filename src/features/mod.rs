@@ -236,6 +236,58 @@ pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
     )
 }
 
+/// The total of [`invoice_state`]'s `__open` on day `d` (cents), without
+/// building the state: one pass over the payments adds each into its
+/// invoice's slot, one over the invoices sums what is left open. The KPIs'
+/// beginning balance (0.6 s as a state at 100k; ~0.15 s this way).
+pub fn open_cents_on(book: &Book, d: i32) -> PolarsResult<i64> {
+    let invoices = book
+        .invoices
+        .clone()
+        .lazy()
+        .select([
+            day(s::ISSUE_DATE).lt_eq(lit(d)).alias("__issued"),
+            // Settled and written off count from their own day on.
+            (day(s::SETTLED_DATE).gt(lit(d)).fill_null(lit(true)))
+                .and(day(s::WRITTEN_OFF_DATE).gt(lit(d)).fill_null(lit(true)))
+                .alias("__open_on_d"),
+            cents(s::AMOUNT).alias("__amount"),
+        ])
+        .collect()?;
+    let payments = book
+        .payments
+        .clone()
+        .lazy()
+        .filter(day(s::PAYMENT_DATE).lt_eq(lit(d)))
+        .select([col(s::INVOICE_KEY), cents(s::AMOUNT).alias("__cents")])
+        .collect()?;
+    let row_of_key = crate::ingest::InvoiceRows::new(&book.invoices)?;
+    let mut paid = vec![0i64; invoices.height()];
+    let keys = payments.column(s::INVOICE_KEY)?.idx()?;
+    let amounts = payments.column("__cents")?.i64()?;
+    for (key, cents) in keys.iter().zip(amounts.iter()) {
+        let row = key.and_then(|k| row_of_key.row(k));
+        if let (Some(row), Some(cents)) = (row, cents) {
+            paid[row] += cents;
+        }
+    }
+    let issued = invoices.column("__issued")?.bool()?;
+    let open = invoices.column("__open_on_d")?.bool()?;
+    let amount = invoices.column("__amount")?.i64()?;
+    let mut total = 0;
+    for (row, ((issued, open), amount)) in issued
+        .iter()
+        .zip(open.iter())
+        .zip(amount.iter())
+        .enumerate()
+    {
+        if issued == Some(true) && open == Some(true) {
+            total += (amount.unwrap_or(0) - paid[row]).max(0);
+        }
+    }
+    Ok(total)
+}
+
 /// The open-amount aggregates (cents, counts, days), in this order: zero
 /// for a customer with nothing open.
 const OPEN_AGGREGATES: [&str; 10] = [

@@ -427,7 +427,7 @@ fn invoices_by_customer(
         cents(s::AMOUNT),
     ]))?;
     // `inv` keeps the rows of `book.invoices`, in order.
-    let row_of_key = crate::ingest::rows_by_invoice_key(&book.invoices)?;
+    let row_of_key = crate::ingest::InvoiceRows::new(&book.invoices)?;
     // (invoice row, day, cents) of the payments before settlement: few.
     let (pay_days, pay_cents) = (
         array::<Int32Type>(&pay, s::PAYMENT_DATE)?,
@@ -435,7 +435,7 @@ fn invoices_by_customer(
     );
     let mut early: Vec<(usize, i32, i64)> = Vec::new();
     for (i, k) in pay.column(s::INVOICE_KEY)?.idx()?.iter().enumerate() {
-        let Some(row) = k.and_then(|k| row_of_key.get(k as usize).copied().flatten()) else {
+        let Some(row) = k.and_then(|k| row_of_key.row(k)) else {
             continue;
         };
         let (Some(d), Some(c)) = (pay_days(i), pay_cents(i)) else {

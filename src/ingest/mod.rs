@@ -194,15 +194,41 @@ impl IngestReport {
 
 /// Invoice key -> row of `invoices` (a book cut to a day, or any filtered
 /// copy, keeps a subset of the keys, so a key is not always its row).
-pub fn rows_by_invoice_key(invoices: &DataFrame) -> PolarsResult<Vec<Option<usize>>> {
-    let keys = invoices.column(INVOICE_KEY)?.idx()?;
-    let mut rows = vec![None; keys.max().map_or(0, |m| m as usize + 1)];
-    for (row, k) in keys.iter().enumerate() {
-        if let Some(k) = k {
-            rows[k as usize] = Some(row);
+pub struct InvoiceRows(RowsOfKeys);
+
+enum RowsOfKeys {
+    /// Keys 0..n in order, as ingest gives them: a key is its row.
+    Identity(usize),
+    /// Row by key, `None` for a key not in the frame.
+    Table(Vec<Option<usize>>),
+}
+
+impl InvoiceRows {
+    pub fn new(invoices: &DataFrame) -> PolarsResult<Self> {
+        let keys = invoices.column(INVOICE_KEY)?.idx()?.rechunk();
+        let n = keys.len();
+        if let Ok(keys) = keys.cont_slice() {
+            if keys.iter().enumerate().all(|(row, k)| *k as usize == row) {
+                return Ok(Self(RowsOfKeys::Identity(n)));
+            }
+        }
+        let mut rows = vec![None; keys.max().map_or(0, |m| m as usize + 1)];
+        for (row, k) in keys.iter().enumerate() {
+            if let Some(k) = k {
+                rows[k as usize] = Some(row);
+            }
+        }
+        Ok(Self(RowsOfKeys::Table(rows)))
+    }
+
+    /// The row holding invoice `key`, if any.
+    pub fn row(&self, key: IdxSize) -> Option<usize> {
+        let key = key as usize;
+        match &self.0 {
+            RowsOfKeys::Identity(n) => (key < *n).then_some(key),
+            RowsOfKeys::Table(rows) => rows.get(key).copied().flatten(),
         }
     }
-    Ok(rows)
 }
 
 /// Reads and validates every table of the input folder.
@@ -310,7 +336,12 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         (PAYMENTS, &payments),
         (ORDERS, &orders),
     ] {
-        tracing::debug!(table, mb = df.estimated_size() >> 20, "in memory");
+        tracing::debug!(
+            table,
+            mb = df.estimated_size() >> 20,
+            chunks = df.first_col_n_chunks(),
+            "in memory"
+        );
     }
     let book = Book {
         customers,
