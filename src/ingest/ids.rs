@@ -125,6 +125,7 @@ impl<S: BuildHasher + Sync> IdIndex<S> {
 
 /// (hash, position) of every non-null id of the single-chunk `ids`, sorted.
 fn sorted_hashes(ids: &StringChunked, state: &(impl BuildHasher + Sync)) -> Vec<(u64, u32)> {
+    let started = std::time::Instant::now();
     let texts = ids.downcast_as_array();
     let mut pairs: Vec<(u64, u32)> = if ids.null_count() == 0 {
         (0..ids.len())
@@ -137,7 +138,17 @@ fn sorted_hashes(ids: &StringChunked, state: &(impl BuildHasher + Sync)) -> Vec<
             .filter_map(|i| texts.get(i).map(|t| (state.hash_one(t), i as u32)))
             .collect()
     };
+    let hashed = started.elapsed();
+    // Tried: spreading the pairs into ~16k-pair buckets by their top bits
+    // and sorting each in cache. Slower here (the counting pass and the
+    // scatter run on one thread): 0.31-0.59 s against 0.33-0.40 s.
     pairs.par_sort_unstable();
+    tracing::debug!(
+        ids = pairs.len(),
+        hash_ms = hashed.as_millis() as u64,
+        ms = started.elapsed().as_millis() as u64,
+        "ids hashed and sorted"
+    );
     pairs
 }
 
