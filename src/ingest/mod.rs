@@ -260,12 +260,16 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         CUSTOMERS_SPEC.columns.len(),
         CUSTOMER_KEY,
     )?;
-    let customer_keys = customers
-        .select([CUSTOMER_ID, CUSTOMER_KEY])
-        .map_err(internal)?;
+    // A customer's key is its row, so a position in this index is a key.
+    let customer_ids = ids::IdIndex::new(
+        customers
+            .column(CUSTOMER_ID)
+            .and_then(Column::str)
+            .map_err(internal)?,
+    );
     let known_customer = |lf: LazyFrame, reasons: &mut Reasons| {
         let unknown = reasons.code("unknown customer_id");
-        flag_known(lf, &customer_keys, CUSTOMER_ID, CUSTOMER_KEY, unknown)
+        flag_known(lf, &customer_ids, CUSTOMER_ID, CUSTOMER_KEY, unknown)
     };
     let (invoices, invoice_ids) = load(&INVOICES_SPEC, &known_customer, &[CUSTOMER_KEY])?;
     let invoices = invoices
@@ -293,10 +297,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
             let unknown = reasons.code("unknown invoice_id");
             let early = reasons.code("payment_date before the invoice's issue_date");
             let mut payments = lf.collect()?;
-            // In one chunk, as the lookup reads it (and the book keeps it).
-            let wanted = payments.column(INVOICE_ID)?.str()?.rechunk().into_owned();
-            payments.with_column(wanted.clone().into_column())?;
-            let rows = invoice_ids.lookup(&wanted);
+            let rows = look_up(&mut payments, INVOICE_ID, &invoice_ids)?;
             let found =
                 invoice_issue.take(&IdxCa::from_iter_options(ROW.into(), rows.into_iter()))?;
             Ok(payments.hstack(found.columns())?.lazy().with_column(
@@ -384,29 +385,33 @@ fn with_key_after_contract(df: DataFrame, n: usize, key: &str) -> Result<DataFra
         .map_err(internal)
 }
 
-/// A left join on `on` that keeps the left rows in order. (Tried instead: a
-/// hash map or sorted hashes of the text ids probed in parallel; on the
-/// 100k book both were slower than this join.)
-fn join_left(lf: LazyFrame, other: LazyFrame, on: &str) -> LazyFrame {
-    lf.join_builder()
-        .with(other)
-        .how(JoinType::Left)
-        .left_on([col(on)])
-        .right_on([col(on)])
-        .maintain_order(MaintainOrderJoin::Left)
-        .finish()
+/// The position in `index` of each row's `column` (see
+/// [`ids::IdIndex::lookup`]), the column put in one chunk first (as the
+/// lookup reads it, and the book keeps it).
+fn look_up(
+    df: &mut DataFrame,
+    column: &str,
+    index: &ids::IdIndex,
+) -> PolarsResult<Vec<Option<IdxSize>>> {
+    let wanted = df.column(column)?.str()?.rechunk().into_owned();
+    df.with_column(wanted.clone().into_column())?;
+    Ok(index.lookup(&wanted))
 }
 
-/// Adds `key` from `known` (distinct values of `column` with their key) and
-/// sets the reason `unknown` where `column` is not null and not among them.
+/// Adds `key`, the position of `column`'s value in `known` (where a
+/// position is the key), and sets the reason `unknown` where `column` is
+/// not null and not known.
 fn flag_known(
     lf: LazyFrame,
-    known: &DataFrame,
+    known: &ids::IdIndex,
     column: &str,
     key: &str,
     unknown: u32,
 ) -> PolarsResult<LazyFrame> {
-    Ok(join_left(lf, known.clone().lazy(), column).with_column(
+    let mut df = lf.collect()?;
+    let keys = look_up(&mut df, column, known)?;
+    df.with_column(IdxCa::from_iter_options(key.into(), keys.into_iter()).into_column())?;
+    Ok(df.lazy().with_column(
         when(col(column).is_not_null().and(col(key).is_null()))
             .then(lit(unknown))
             .otherwise(col(REASON))
