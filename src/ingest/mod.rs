@@ -255,18 +255,10 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         Ok((loaded.frame, loaded.index))
     };
 
-    let customers = with_key_after_contract(
-        load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?.0,
-        CUSTOMERS_SPEC.columns.len(),
-        CUSTOMER_KEY,
-    )?;
+    let (customers, customer_ids) = load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?;
+    let customers = with_key_after_contract(customers, CUSTOMERS_SPEC.columns.len(), CUSTOMER_KEY)?;
     // A customer's key is its row, so a position in this index is a key.
-    let customer_ids = ids::IdIndex::new(
-        customers
-            .column(CUSTOMER_ID)
-            .and_then(Column::str)
-            .map_err(internal)?,
-    );
+    let customer_ids = index_of(&customers, CUSTOMER_ID, customer_ids)?;
     let known_customer = |lf: LazyFrame, reasons: &mut Reasons| {
         let unknown = reasons.code("unknown customer_id");
         flag_known(lf, &customer_ids, CUSTOMER_ID, CUSTOMER_KEY, unknown)
@@ -276,22 +268,14 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         .with_row_index(INVOICE_KEY.into(), None)
         .map_err(internal)?;
     // The one lookup of the text invoice id: it also hands payments their key.
-    let invoice_ids = match invoice_ids {
-        Some(index) => index,
-        None => ids::IdIndex::new(
-            invoices
-                .column(INVOICE_ID)
-                .and_then(Column::str)
-                .map_err(internal)?,
-        ),
-    };
+    let invoice_ids = index_of(&invoices, INVOICE_ID, invoice_ids)?;
     let mut invoice_issue = invoices
         .select([INVOICE_KEY, ISSUE_DATE])
         .map_err(internal)?;
     invoice_issue
         .rename(ISSUE_DATE, ISSUE.into())
         .map_err(internal)?;
-    let payments = load(
+    let (payments, _) = load(
         &PAYMENTS_SPEC,
         &|lf, reasons| {
             let unknown = reasons.code("unknown invoice_id");
@@ -311,7 +295,6 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         },
         &[INVOICE_KEY],
     )?;
-    let (payments, _) = payments;
     let orders = load(&ORDERS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
     let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
     let events = load(&EVENTS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
@@ -393,9 +376,34 @@ fn look_up(
     column: &str,
     index: &ids::IdIndex,
 ) -> PolarsResult<Vec<Option<IdxSize>>> {
-    let wanted = df.column(column)?.str()?.rechunk().into_owned();
-    df.with_column(wanted.clone().into_column())?;
-    Ok(index.lookup(&wanted))
+    Ok(index.lookup(&in_one_chunk(df, column)?))
+}
+
+/// The text `column` of `df` in one chunk, put back into `df` that way: the
+/// id matching reads it in place, later stages get one chunk, and no copy
+/// is made twice.
+fn in_one_chunk(df: &mut DataFrame, column: &str) -> PolarsResult<StringChunked> {
+    let texts = df.column(column)?.str()?.rechunk().into_owned();
+    df.with_column(texts.clone().into_column())?;
+    Ok(texts)
+}
+
+/// The index of `frame`'s ids in `column`: `built` when the duplicate
+/// check's index still holds for the frame, else built anew.
+fn index_of(
+    frame: &DataFrame,
+    column: &str,
+    built: Option<ids::IdIndex>,
+) -> Result<ids::IdIndex, Error> {
+    match built {
+        Some(index) => Ok(index),
+        None => Ok(ids::IdIndex::new(
+            frame
+                .column(column)
+                .and_then(Column::str)
+                .map_err(internal)?,
+        )),
+    }
 }
 
 /// Adds `key`, the position of `column`'s value in `known` (where a
@@ -645,18 +653,7 @@ fn load_table(
     let mut index = None;
     if let Some(id) = id_column(spec) {
         let mut checked = ok.collect().map_err(internal)?;
-        // The ids in one chunk: the index reads them in place, later
-        // stages get one chunk, and no copy is made twice.
-        let id_texts = checked
-            .column(id)
-            .and_then(Column::str)
-            .map_err(internal)?
-            .rechunk()
-            .into_owned();
-        checked
-            .with_column(id_texts.clone().into_column())
-            .map_err(internal)?;
-        let by_hash = ids::IdIndex::new(&id_texts);
+        let by_hash = ids::IdIndex::new(&in_one_chunk(&mut checked, id).map_err(internal)?);
         let first = by_hash.duplicate_of(
             checked
                 .column(ROW)
