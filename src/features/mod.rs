@@ -310,7 +310,7 @@ fn industry_news(book: &Book, d: i32) -> LazyFrame {
         .clone()
         .lazy()
         .filter(
-            col(s::CUSTOMER_ID)
+            col(s::CUSTOMER_KEY)
                 .is_null()
                 .and(col(s::INDUSTRY).is_not_null())
                 .and(in_window(s::EVENT_DATE, d, 90)),

@@ -267,7 +267,7 @@ fn own_events(book: &Book, d: i32) -> LazyFrame {
         .clone()
         .lazy()
         .filter(
-            col(s::CUSTOMER_ID)
+            col(s::CUSTOMER_KEY)
                 .is_not_null()
                 .and(day(s::EVENT_DATE).lt_eq(lit(d))),
         )
