@@ -653,22 +653,20 @@ fn load_table(
     let parsed = parsed.drop_many(drop_flags);
 
     // Pass 1 rejects; pass 2 checks against earlier tables; pass 3 duplicates.
-    let mut rejected = parsed
-        .clone()
-        .lazy()
-        .filter(col(REASON).is_not_null())
-        .select([
-            col(ROW),
-            col(REASON),
-            lit(NULL).cast(IDX_DTYPE).alias(FIRST),
-        ]);
-    let ok = parsed.lazy().filter(col(REASON).is_null());
+    // Each pass's rejects are collected at once (few rows), so no pass keeps
+    // an earlier pass's frame alive.
+    let mut rejected = concat_reasons(
+        DataFrame::empty_with_schema(&rejects_schema()).lazy(),
+        &parsed,
+    )
+    .map_err(internal)?;
+    let ok = keep_unflagged(parsed).map_err(internal)?.lazy();
     let checked = checks(ok, &mut reasons)
         .and_then(LazyFrame::collect)
         .map_err(internal)?;
     lap("checked against earlier tables");
-    rejected = concat_reasons(rejected, &checked);
-    let mut ok = checked.lazy().filter(col(REASON).is_null());
+    rejected = concat_reasons(rejected, &checked).map_err(internal)?;
+    let mut ok = keep_unflagged(checked).map_err(internal)?.lazy();
     let mut index = None;
     if let Some(id) = id_column(spec) {
         let mut checked = ok.collect().map_err(internal)?;
@@ -696,8 +694,8 @@ fn load_table(
                 )
                 .collect()
                 .map_err(internal)?;
-            rejected = concat_reasons(rejected, &with_dups);
-            with_dups.lazy().filter(col(REASON).is_null())
+            rejected = concat_reasons(rejected, &with_dups).map_err(internal)?;
+            keep_unflagged(with_dups).map_err(internal)?.lazy()
         };
     }
 
@@ -873,7 +871,7 @@ fn row_reason(
     )
 }
 
-fn concat_reasons(rejected: LazyFrame, checked: &DataFrame) -> LazyFrame {
+fn concat_reasons(rejected: LazyFrame, checked: &DataFrame) -> PolarsResult<LazyFrame> {
     let more = checked
         .clone()
         .lazy()
@@ -886,8 +884,27 @@ fn concat_reasons(rejected: LazyFrame, checked: &DataFrame) -> LazyFrame {
             } else {
                 lit(NULL).cast(IDX_DTYPE).alias(FIRST)
             },
-        ]);
-    concat([rejected, more], UnionArgs::default()).expect("same schema")
+        ])
+        .collect()?;
+    concat([rejected, more.lazy()], UnionArgs::default())
+}
+
+/// The columns of a table's rejected rows: row, reason code, first row of a duplicate.
+fn rejects_schema() -> Schema {
+    Schema::from_iter([
+        Field::new(ROW.into(), IDX_DTYPE),
+        Field::new(REASON.into(), DataType::UInt32),
+        Field::new(FIRST.into(), IDX_DTYPE),
+    ])
+}
+
+/// The rows of `df` no reason rejects: `df` itself when none is rejected
+/// (the usual case), so a clean 10M-row table is not copied once per pass.
+fn keep_unflagged(df: DataFrame) -> PolarsResult<DataFrame> {
+    if df.column(REASON)?.null_count() == df.height() {
+        return Ok(df);
+    }
+    df.lazy().filter(col(REASON).is_null()).collect()
 }
 
 /// The reason without its row-specific part, for counting.
