@@ -165,5 +165,8 @@ pub fn read(source: &Source, settings: &TableReadSettings) -> Result<DataFrame, 
             df.rename(name.as_str(), clean.into()).map_err(unreadable)?;
         }
     }
+    // One chunk per column from here on: every later step (parsing, the id
+    // matching, the book) reads it in place instead of each copying it.
+    df.rechunk_mut_par();
     Ok(df)
 }
