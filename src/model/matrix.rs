@@ -16,6 +16,55 @@ pub fn float_columns(df: &DataFrame, names: &[&str]) -> PolarsResult<Vec<Vec<Opt
         .collect()
 }
 
+/// A numeric column in 9 bytes a value (an `Option<f64>` takes 16): the
+/// training rows of 100k customers x 36 months are ~2.9M x 45 of these.
+pub struct FloatColumn {
+    values: Vec<f64>,
+    present: Vec<bool>,
+}
+
+impl FloatColumn {
+    /// The value of row `r`, `None` where it was null.
+    pub fn get(&self, r: usize) -> Option<f64> {
+        self.present[r].then(|| self.values[r])
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// The rows of `df` where `keep` is true, as one [`FloatColumn`] per name
+/// (integers and booleans cast), in the order of `names`; converted in
+/// parallel, without copying the kept rows into a frame first.
+pub fn float_columns_where(
+    df: &DataFrame,
+    names: &[&str],
+    keep: &[bool],
+) -> PolarsResult<Vec<FloatColumn>> {
+    use rayon::prelude::*;
+    let rows = keep.iter().filter(|k| **k).count();
+    names
+        .par_iter()
+        .map(|name| {
+            let c = df.column(name)?.cast(&DataType::Float64)?;
+            let mut out = FloatColumn {
+                values: Vec::with_capacity(rows),
+                present: Vec::with_capacity(rows),
+            };
+            for (v, _) in c.f64()?.iter().zip(keep).filter(|(_, k)| **k) {
+                out.values.push(v.unwrap_or(0.0));
+                out.present.push(v.is_some());
+            }
+            Ok(out)
+        })
+        .collect()
+}
+
 /// A boolean column, nulls as `None`.
 pub fn bool_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
     Ok(df.column(name)?.bool()?.iter().collect())

@@ -119,24 +119,27 @@ fn direction_for(feature: &str, config: &TrainConfig) -> Option<Direction> {
 struct Labelled {
     days: Vec<i32>,
     bad: Vec<bool>,
-    /// One vector per entry of [`FEATURES`].
-    columns: Vec<Vec<Option<f64>>>,
+    /// One column per entry of [`FEATURES`].
+    columns: Vec<matrix::FloatColumn>,
 }
 
 fn labelled(snapshots: &DataFrame) -> PolarsResult<Labelled> {
-    let known = snapshots.filter(&snapshots.column(BAD)?.is_not_null())?;
-    let bad = matrix::bool_column(&known, BAD)?
-        .into_iter()
-        .map(|b| b.unwrap_or(false))
-        .collect();
-    let days = matrix::day_column(&known, AS_OF)?
-        .into_iter()
-        .map(|d| d.unwrap_or(0))
+    let label = snapshots.column(BAD)?.bool()?;
+    let known: Vec<bool> = label.iter().map(|b| b.is_some()).collect();
+    let bad = label.iter().flatten().collect();
+    let days = snapshots
+        .column(AS_OF)?
+        .date()?
+        .physical()
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| **k)
+        .map(|(d, _)| d.unwrap_or(0))
         .collect();
     Ok(Labelled {
         days,
         bad,
-        columns: matrix::float_columns(&known, FEATURES)?,
+        columns: matrix::float_columns_where(snapshots, FEATURES, &known)?,
     })
 }
 
@@ -163,7 +166,7 @@ impl Built {
                     .cards
                     .iter()
                     .zip(&index)
-                    .map(|(c, &f)| c.place(data.columns[f][r]).woe)
+                    .map(|(c, &f)| c.place(data.columns[f].get(r)).woe)
                     .collect();
                 self.fit.predict(&woe)
             })
@@ -200,7 +203,7 @@ fn build(
         .par_iter()
         .enumerate()
         .map(|(f, name)| {
-            let values: Vec<Option<f64>> = rows.iter().map(|&r| data.columns[f][r]).collect();
+            let values: Vec<Option<f64>> = rows.iter().map(|&r| data.columns[f].get(r)).collect();
             let params = BinningParams {
                 max_prebins: config.max_prebins,
                 min_bin_share: config.min_bin_share,
@@ -236,7 +239,7 @@ fn build(
     let woe_of = |f: usize, sample: &[usize]| -> Vec<f64> {
         sample
             .iter()
-            .map(|&r| all_cards[f].place(data.columns[f][r]).woe)
+            .map(|&r| all_cards[f].place(data.columns[f].get(r)).woe)
             .collect()
     };
 
@@ -427,7 +430,7 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
         .filter_map(|(f, card)| {
             let risk: Vec<f64> = holdout
                 .iter()
-                .map(|&r| -card.place(data.columns[f][r]).woe)
+                .map(|&r| -card.place(data.columns[f].get(r)).woe)
                 .collect();
             metrics::auc(&risk, &holdout_bad).map(|auc| FeatureAuc {
                 feature: card.name.clone(),
