@@ -426,3 +426,33 @@ fn open_total_equals_the_invoice_state_summed() {
         }
     }
 }
+
+#[test]
+fn the_book_known_on_its_last_day_is_the_book_and_a_day_earlier_is_not() {
+    let (book, report) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
+    let last = report.last_day().unwrap();
+    let tables = |b: &Book| {
+        [
+            ("customers", b.customers.clone()),
+            ("invoices", b.invoices.clone()),
+            ("payments", b.payments.clone()),
+            ("orders", b.orders.clone()),
+            ("requests", b.credit_requests.clone()),
+            ("events", b.events.clone()),
+        ]
+    };
+    // Nothing is dated after the last day: every table comes back as it was
+    // (known_on shares it rather than filtering a copy).
+    let known = known_on(&book, last).unwrap();
+    for ((what, a), (_, b)) in tables(&book).iter().zip(tables(&known).iter()) {
+        assert_frames_equal(a, b, what);
+    }
+    // A day earlier, the last day's rows are cut: the check above can fail.
+    let earlier = known_on(&book, last - chrono::Duration::days(1)).unwrap();
+    let cut: usize = tables(&book)
+        .iter()
+        .zip(tables(&earlier).iter())
+        .map(|((_, a), (_, b))| a.height() - b.height())
+        .sum();
+    assert!(cut > 0, "no row dated on the last day");
+}

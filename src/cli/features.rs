@@ -46,7 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let mut df = if args.snapshots {
-        features::snapshots(&book, as_of, params, 1)?
+        features::into_snapshots(book, as_of, params, 1)?
     } else {
         features::as_of(&book, as_of, params.bad_dpd)?
     };

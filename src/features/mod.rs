@@ -23,7 +23,7 @@ use crate::exprs::{cents, day, in_window, money, positive};
 use crate::ingest::Book;
 use crate::schema as s;
 use names::*;
-pub use snapshots::{known_on, label, snapshot_days, snapshots, LabelParams};
+pub use snapshots::{into_snapshots, known_on, label, snapshot_days, snapshots, LabelParams};
 
 /// Utilisation is capped here (10 = 1000% of the limit); a zero limit with
 /// anything open gives the cap, with nothing open 0.
@@ -101,7 +101,7 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
         .days(&[(d, None)])?
         .pop()
         .expect("one frame per day");
-    finish(book, aggregates, d, bad_dpd, &[])?.collect()
+    finish(&book.customers, &book.events, aggregates, d, bad_dpd, &[])?.collect()
 }
 
 /// The feature frame of day `d` from its per-customer `aggregates` (keyed
@@ -114,15 +114,15 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
 /// in `book.customers`) and set beside the aggregates: a join would copy
 /// every aggregate column once more.
 fn finish(
-    book: &Book,
+    customers: &DataFrame,
+    events: &DataFrame,
     aggregates: DataFrame,
     d: i32,
     bad_dpd: i64,
     carry: &[&str],
 ) -> PolarsResult<LazyFrame> {
     let keys = aggregates.column(s::CUSTOMER_KEY)?.idx()?;
-    let mut customers = book
-        .customers
+    let mut customers = customers
         .select([
             s::CUSTOMER_ID,
             s::CREDIT_LIMIT,
@@ -132,7 +132,7 @@ fn finish(
         .take(keys)?
         .lazy()
         .join_builder()
-        .with(industry_news(book, d))
+        .with(industry_news(events, d))
         .how(JoinType::Left)
         .left_on([col(INDUSTRY)])
         .right_on([col(INDUSTRY)])
@@ -305,8 +305,8 @@ const OPEN_AGGREGATES: [&str; 10] = [
 ];
 
 /// Industry-wide events (no customer named) in the 90 days to `d`.
-fn industry_news(book: &Book, d: i32) -> LazyFrame {
-    book.events
+fn industry_news(events: &DataFrame, d: i32) -> LazyFrame {
+    events
         .clone()
         .lazy()
         .filter(

@@ -24,7 +24,7 @@ pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame
     let d = dates::to_days(on);
     let state = invoice_state(book, d).collect()?;
     let aggregates = aggregates(book, state.lazy(), d).collect()?;
-    finish(book, aggregates, d, bad_dpd, &[])?
+    finish(&book.customers, &book.events, aggregates, d, bad_dpd, &[])?
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()
 }
