@@ -39,19 +39,25 @@ impl FloatColumn {
 }
 
 /// The rows of `df` where `keep` is true, as one [`FloatColumn`] per name
-/// (integers and booleans cast), in the order of `names`; converted in
-/// parallel, without copying the kept rows into a frame first.
-pub fn float_columns_where(
-    df: &DataFrame,
+/// (integers and booleans cast), in the order of `names`. `df` is taken:
+/// each column is released once converted, so the frame and its vectors
+/// are never held whole side by side. Converted in parallel.
+pub fn into_float_columns_where(
+    mut df: DataFrame,
     names: &[&str],
     keep: &[bool],
 ) -> PolarsResult<Vec<FloatColumn>> {
     use rayon::prelude::*;
     let rows = keep.iter().filter(|k| **k).count();
-    names
-        .par_iter()
-        .map(|name| {
-            let c = df.column(name)?.cast(&DataType::Float64)?;
+    let columns = names
+        .iter()
+        .map(|name| df.drop_in_place(name))
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    drop(df);
+    columns
+        .into_par_iter()
+        .map(|c| {
+            let c = c.cast(&DataType::Float64)?;
             let mut out = FloatColumn {
                 values: Vec::with_capacity(rows),
                 present: Vec::with_capacity(rows),

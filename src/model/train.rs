@@ -123,7 +123,7 @@ struct Labelled {
     columns: Vec<matrix::FloatColumn>,
 }
 
-fn labelled(snapshots: &DataFrame) -> PolarsResult<Labelled> {
+fn labelled(snapshots: DataFrame) -> PolarsResult<Labelled> {
     let label = snapshots.column(BAD)?.bool()?;
     let known: Vec<bool> = label.iter().map(|b| b.is_some()).collect();
     let bad = label.iter().flatten().collect();
@@ -139,7 +139,7 @@ fn labelled(snapshots: &DataFrame) -> PolarsResult<Labelled> {
     Ok(Labelled {
         days,
         bad,
-        columns: matrix::float_columns_where(snapshots, FEATURES, &known)?,
+        columns: matrix::into_float_columns_where(snapshots, FEATURES, &known)?,
     })
 }
 
@@ -393,8 +393,7 @@ pub fn measure(pd: &[f64], bad: &[bool]) -> Metrics {
 pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, TrainError> {
     let started = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(ms = started.elapsed().as_millis() as u64, "{what}");
-    let data = labelled(&input.snapshots)?;
-    drop(input.snapshots);
+    let data = labelled(input.snapshots)?;
     lap("labelled rows as vectors");
     let no_labelled = || TrainError::NoLabelled {
         as_of: input.as_of,
