@@ -1,7 +1,7 @@
 //! `earlywarn generate`: reproducible, realistic enough to build on.
 
 use earlywarn::dates;
-use earlywarn::generate::{generate, GenParams};
+use earlywarn::generate::{generate, generate_in_chunks, GenParams};
 use earlywarn::schema::*;
 use polars::prelude::*;
 
@@ -285,4 +285,62 @@ fn the_bundled_sample_is_what_its_readme_command_makes() {
             "data-samples/{name} is not what the README's command makes: regenerate it"
         );
     }
+}
+
+#[test]
+fn chunks_appended_are_the_whole_book_row_for_row() {
+    let params = GenParams {
+        customers: 200,
+        months: 18,
+        seed: 5,
+        stories: true,
+        ..Default::default()
+    };
+    let whole = generate(&params).unwrap();
+    // 200 customers by 37: five full chunks and a short last one with the
+    // story accounts and the industry news.
+    let mut appended: Vec<(&'static str, DataFrame)> = Vec::new();
+    let mut chunks = 0;
+    let summary = generate_in_chunks(&params, 37, |tables| {
+        chunks += 1;
+        if appended.is_empty() {
+            appended = tables;
+        } else {
+            for ((_, all), (_, part)) in appended.iter_mut().zip(&tables) {
+                all.vstack_mut(part).unwrap();
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(chunks, 6);
+    assert_eq!(summary, whole.summary);
+    for ((table, a), (name, b)) in appended.iter().zip(&whole.tables) {
+        assert_eq!(table, name);
+        assert_eq!(a.height(), b.height(), "{table}");
+        assert!(a.equals_missing(b), "{table} differs");
+    }
+}
+
+#[test]
+fn chunk_size_does_not_change_a_byte_of_the_csv_files() {
+    let wd = Workdir::new();
+    for (dir, chunk) in [("one", "20000"), ("many", "7")] {
+        wd.run(&[
+            "generate",
+            "--out",
+            dir,
+            "--customers",
+            "60",
+            "--months",
+            "14",
+            "--seed",
+            "9",
+            "--stories",
+            "--chunk-customers",
+            chunk,
+        ])
+        .expect_code(0);
+    }
+    assert_eq!(files(&wd, "one"), files(&wd, "many"));
 }

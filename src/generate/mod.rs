@@ -146,52 +146,31 @@ fn stream_seed(seed: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Generates the book `params` describe.
+/// Generates the book `params` describe, in memory.
 pub fn generate(params: &GenParams) -> Result<Generated> {
-    ensure!(params.months >= 1, "--months must be at least 1");
-    ensure!(
-        !params.stories || params.months >= 12,
-        "story accounts need at least 12 months of history"
-    );
-    let plan = Plan::new(params.end, params.months);
-    let shocks = profile::Shocks::draw(
-        &plan,
-        &mut ChaCha8Rng::seed_from_u64(stream_seed(params.seed, u64::MAX)),
-    );
-
-    let mut profiles: Vec<(profile::Profile, Chunk)> = (0..params.customers)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(params.seed, i as u64));
-            let p = profile::draw(i, &plan, &shocks, &mut rng);
-            let chunk = emit::emit(&p, &plan, &mut rng);
-            (p, chunk)
-        })
-        .collect();
-    if params.stories {
-        let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(params.seed, u64::MAX - 1));
-        for p in stories::stories(&plan, &mut rng) {
-            let chunk = emit::emit(&p, &plan, &mut rng);
-            profiles.push((p, chunk));
-        }
-    }
+    let world = World::new(params)?;
+    let profiles = world.simulate(0..params.customers, true);
     let chunks: Vec<&Chunk> = profiles.iter().map(|(_, c)| c).collect();
+    let mut events = events_frame(&chunks)?;
+    events.vstack_mut(&news_frame(&world.shocks, &world.plan)?)?;
     let tables = vec![
         (CUSTOMERS, customers_frame(&profiles)?),
         (INVOICES, invoices_frame(&chunks)?),
         (PAYMENTS, payments_frame(&chunks)?),
         (ORDERS, orders_frame(&chunks)?),
         (CREDIT_REQUESTS, requests_frame(&chunks)?),
-        (EVENTS, events_frame(&chunks, &shocks, &plan)?),
+        (EVENTS, events),
     ];
-    let summary = summarize(&profiles, &plan, &shocks);
+    let mut tally = Tally::default();
+    tally.add(&profiles, &world.plan);
+    let summary = tally.summary(&world.shocks, &world.plan);
     let default_days = profiles
         .iter()
         .map(|(p, _)| {
             (
                 p.id.clone(),
                 p.default_day
-                    .filter(|d| *d <= plan.end_day)
+                    .filter(|d| *d <= world.plan.end_day)
                     .map(dates::from_days),
             )
         })
@@ -201,6 +180,101 @@ pub fn generate(params: &GenParams) -> Result<Generated> {
         default_days,
         summary,
     })
+}
+
+/// Generates the book `params` describe `per_chunk` random customers at a
+/// time, handing each chunk's six tables (in contract order) to `sink`;
+/// the story accounts come with the last chunk and the industry news after
+/// every customer's own events, as in [`generate`]. Appended in the order
+/// given, the chunks are [`generate`]'s tables row for row, while memory
+/// holds one chunk: this is how a book of a million customers is written.
+pub fn generate_in_chunks(
+    params: &GenParams,
+    per_chunk: usize,
+    mut sink: impl FnMut(Vec<(&'static str, DataFrame)>) -> Result<()>,
+) -> Result<Summary> {
+    ensure!(per_chunk >= 1, "customers per chunk must be at least 1");
+    let world = World::new(params)?;
+    let mut tally = Tally::default();
+    let mut start = 0;
+    loop {
+        let end = (start + per_chunk).min(params.customers);
+        let last = end == params.customers;
+        let profiles = world.simulate(start..end, last);
+        tally.add(&profiles, &world.plan);
+        let chunks: Vec<&Chunk> = profiles.iter().map(|(_, c)| c).collect();
+        let mut events = events_frame(&chunks)?;
+        if last {
+            events.vstack_mut(&news_frame(&world.shocks, &world.plan)?)?;
+        }
+        sink(vec![
+            (CUSTOMERS, customers_frame(&profiles)?),
+            (INVOICES, invoices_frame(&chunks)?),
+            (PAYMENTS, payments_frame(&chunks)?),
+            (ORDERS, orders_frame(&chunks)?),
+            (CREDIT_REQUESTS, requests_frame(&chunks)?),
+            (EVENTS, events),
+        ])?;
+        if last {
+            return Ok(tally.summary(&world.shocks, &world.plan));
+        }
+        start = end;
+    }
+}
+
+/// What every customer of one generated book shares: its calendar, its
+/// industry shocks, and the seeds.
+struct World<'a> {
+    params: &'a GenParams,
+    plan: Plan,
+    shocks: profile::Shocks,
+}
+
+impl<'a> World<'a> {
+    fn new(params: &'a GenParams) -> Result<World<'a>> {
+        ensure!(params.months >= 1, "--months must be at least 1");
+        ensure!(
+            !params.stories || params.months >= 12,
+            "story accounts need at least 12 months of history"
+        );
+        let plan = Plan::new(params.end, params.months);
+        let shocks = profile::Shocks::draw(
+            &plan,
+            &mut ChaCha8Rng::seed_from_u64(stream_seed(params.seed, u64::MAX)),
+        );
+        Ok(World {
+            params,
+            plan,
+            shocks,
+        })
+    }
+
+    /// Random customers `range` (each from its own seed, in parallel,
+    /// collected in index order), then the story accounts when asked.
+    fn simulate(
+        &self,
+        range: std::ops::Range<usize>,
+        with_stories: bool,
+    ) -> Vec<(profile::Profile, Chunk)> {
+        let (plan, shocks, seed) = (&self.plan, &self.shocks, self.params.seed);
+        let mut profiles: Vec<(profile::Profile, Chunk)> = range
+            .into_par_iter()
+            .map(|i| {
+                let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, i as u64));
+                let p = profile::draw(i, plan, shocks, &mut rng);
+                let chunk = emit::emit(&p, plan, &mut rng);
+                (p, chunk)
+            })
+            .collect();
+        if with_stories && self.params.stories {
+            let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, u64::MAX - 1));
+            for p in stories::stories(plan, &mut rng) {
+                let chunk = emit::emit(&p, plan, &mut rng);
+                profiles.push((p, chunk));
+            }
+        }
+        profiles
+    }
 }
 
 fn gather<T: Clone>(chunks: &[&Chunk], field: impl Fn(&Chunk) -> &Vec<T>) -> Vec<T> {
@@ -311,89 +385,116 @@ fn requests_frame(chunks: &[&Chunk]) -> Result<DataFrame> {
     )?)
 }
 
-fn events_frame(chunks: &[&Chunk], shocks: &profile::Shocks, plan: &Plan) -> Result<DataFrame> {
-    let mut day = gather(chunks, |c| &c.event_day);
-    let mut kind = gather(chunks, |c| &c.event_kind);
-    let mut severity = gather(chunks, |c| &c.event_severity);
-    let mut customer = gather(chunks, |c| &c.event_customer);
-    let mut industry = gather(chunks, |c| &c.event_industry);
-    for &(d, ind, sev) in shocks.news.iter().filter(|n| n.0 <= plan.end_day) {
-        day.push(d);
-        kind.push(EVENT_NEGATIVE_NEWS);
-        severity.push(sev);
-        customer.push(None);
-        industry.push(Some(INDUSTRIES[ind]));
-    }
+/// The customers' own events.
+fn events_frame(chunks: &[&Chunk]) -> Result<DataFrame> {
+    let day = gather(chunks, |c| &c.event_day);
     Ok(DataFrame::new(
         day.len(),
         vec![
             date_column(EVENT_DATE, day),
-            Column::new(KIND.into(), kind),
-            Column::new(SEVERITY.into(), severity),
-            Column::new(CUSTOMER_ID.into(), customer),
-            Column::new(INDUSTRY.into(), industry),
+            Column::new(KIND.into(), gather(chunks, |c| &c.event_kind)),
+            Column::new(SEVERITY.into(), gather(chunks, |c| &c.event_severity)),
+            Column::new(CUSTOMER_ID.into(), gather(chunks, |c| &c.event_customer)),
+            Column::new(INDUSTRY.into(), gather(chunks, |c| &c.event_industry)),
         ],
     )?)
 }
 
-fn summarize(
-    profiles: &[(profile::Profile, Chunk)],
-    plan: &Plan,
-    shocks: &profile::Shocks,
-) -> Summary {
-    let (mut invoices, mut paid, mut late, mut late15, mut disputed, mut written_off) =
-        (0, 0, 0, 0, 0, 0);
-    let (mut payments, mut orders, mut requests, mut ever60, mut defaulted) = (0, 0, 0, 0, 0);
-    let mut partial = 0;
-    let mut customer_years = 0.0;
-    for (p, c) in profiles {
-        invoices += c.invoice_id.len();
-        payments += c.payment_id.len();
-        orders += c.order_id.len();
-        requests += c.request_id.len();
-        written_off += c.written_off.iter().filter(|w| w.is_some()).count();
-        disputed += c.disputed.iter().filter(|d| **d).count();
-        partial += c.payment_id.iter().filter(|id| id.ends_with("-P2")).count();
-        customer_years += (plan.months.len() - p.start_month) as f64 / 12.0;
-        defaulted += usize::from(p.default_day.is_some_and(|d| d <= plan.end_day));
-        let mut hit60 = false;
-        for (k, settled) in c.settled.iter().enumerate() {
-            match settled {
-                Some(s) => {
-                    paid += 1;
-                    late += usize::from(*s > c.due[k]);
-                    late15 += usize::from(*s > c.due[k] + 15);
-                    hit60 |= *s >= c.due[k] + 60;
+/// Industry-wide negative news dated by the end of history (no customer).
+fn news_frame(shocks: &profile::Shocks, plan: &Plan) -> Result<DataFrame> {
+    let news: Vec<_> = shocks.news.iter().filter(|n| n.0 <= plan.end_day).collect();
+    Ok(DataFrame::new(
+        news.len(),
+        vec![
+            date_column(EVENT_DATE, news.iter().map(|n| n.0).collect()),
+            Column::new(KIND.into(), vec![EVENT_NEGATIVE_NEWS; news.len()]),
+            Column::new(
+                SEVERITY.into(),
+                news.iter().map(|n| n.2).collect::<Vec<_>>(),
+            ),
+            Column::new(CUSTOMER_ID.into(), vec![None::<String>; news.len()]),
+            Column::new(
+                INDUSTRY.into(),
+                news.iter()
+                    .map(|n| Some(INDUSTRIES[n.1]))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )?)
+}
+
+/// Counts behind the [`Summary`], added up chunk by chunk.
+#[derive(Default)]
+struct Tally {
+    customers: usize,
+    invoices: usize,
+    paid: usize,
+    late: usize,
+    late15: usize,
+    disputed: usize,
+    written_off: usize,
+    payments: usize,
+    orders: usize,
+    requests: usize,
+    own_events: usize,
+    ever60: usize,
+    defaulted: usize,
+    partial: usize,
+    customer_years: f64,
+}
+
+impl Tally {
+    fn add(&mut self, profiles: &[(profile::Profile, Chunk)], plan: &Plan) {
+        for (p, c) in profiles {
+            self.customers += 1;
+            self.invoices += c.invoice_id.len();
+            self.payments += c.payment_id.len();
+            self.orders += c.order_id.len();
+            self.requests += c.request_id.len();
+            self.own_events += c.event_day.len();
+            self.written_off += c.written_off.iter().filter(|w| w.is_some()).count();
+            self.disputed += c.disputed.iter().filter(|d| **d).count();
+            self.partial += c.payment_id.iter().filter(|id| id.ends_with("-P2")).count();
+            self.customer_years += (plan.months.len() - p.start_month) as f64 / 12.0;
+            self.defaulted += usize::from(p.default_day.is_some_and(|d| d <= plan.end_day));
+            let mut hit60 = false;
+            for (k, settled) in c.settled.iter().enumerate() {
+                match settled {
+                    Some(s) => {
+                        self.paid += 1;
+                        self.late += usize::from(*s > c.due[k]);
+                        self.late15 += usize::from(*s > c.due[k] + 15);
+                        hit60 |= *s >= c.due[k] + 60;
+                    }
+                    None => hit60 |= plan.end_day >= c.due[k] + 60,
                 }
-                None => hit60 |= plan.end_day >= c.due[k] + 60,
             }
+            self.ever60 += usize::from(hit60);
         }
-        ever60 += usize::from(hit60);
     }
-    let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    Summary {
-        customers: profiles.len(),
-        invoices,
-        payments,
-        orders,
-        credit_requests: requests,
-        // Customers' own events, and industry news dated by the end.
-        events: profiles
-            .iter()
-            .map(|(_, c)| c.event_day.len())
-            .sum::<usize>()
-            + shocks.news.iter().filter(|n| n.0 <= plan.end_day).count(),
-        paid_late_share: share(late, paid),
-        paid_late_15_share: share(late15, paid),
-        partial_payment_share: share(partial, invoices),
-        disputed_share: share(disputed, invoices),
-        ever_60dpd_share: share(ever60, profiles.len()),
-        defaulted_share: share(defaulted, profiles.len()),
-        written_off_invoices: written_off,
-        requests_per_customer_year: if customer_years > 0.0 {
-            requests as f64 / customer_years
-        } else {
-            0.0
-        },
+
+    fn summary(&self, shocks: &profile::Shocks, plan: &Plan) -> Summary {
+        let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        Summary {
+            customers: self.customers,
+            invoices: self.invoices,
+            payments: self.payments,
+            orders: self.orders,
+            credit_requests: self.requests,
+            // Customers' own events, and industry news dated by the end.
+            events: self.own_events + shocks.news.iter().filter(|n| n.0 <= plan.end_day).count(),
+            paid_late_share: share(self.late, self.paid),
+            paid_late_15_share: share(self.late15, self.paid),
+            partial_payment_share: share(self.partial, self.invoices),
+            disputed_share: share(self.disputed, self.invoices),
+            ever_60dpd_share: share(self.ever60, self.customers),
+            defaulted_share: share(self.defaulted, self.customers),
+            written_off_invoices: self.written_off,
+            requests_per_customer_year: if self.customer_years > 0.0 {
+                self.requests as f64 / self.customer_years
+            } else {
+                0.0
+            },
+        }
     }
 }

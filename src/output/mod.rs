@@ -101,6 +101,90 @@ pub fn write_table(
     Ok(path)
 }
 
+/// One table written batch by batch, for tables too big to hold whole
+/// (`generate` at book scale): to a temporary sibling of
+/// `<dir>/<table>.<ext>`, renamed into place by [`TableStream::finish`].
+/// Dropped unfinished, it removes the temporary file. Each batch is put in
+/// one chunk first, so a Parquet file has one row group per batch.
+pub struct TableStream {
+    tmp: PathBuf,
+    path: PathBuf,
+    writer: Option<StreamWriter>,
+}
+
+enum StreamWriter {
+    Csv(polars::io::csv::write::BatchedWriter<File>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<File>>),
+}
+
+impl TableStream {
+    /// Starts `<dir>/<table>.<ext>` for frames of `schema`.
+    pub fn create(dir: &Path, table: &str, format: TableFormat, schema: &Schema) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+        let name = format!("{table}.{}", format.extension());
+        let path = dir.join(&name);
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut stream = TableStream {
+            tmp,
+            path,
+            writer: None,
+        };
+        stream.writer = Some(match format {
+            TableFormat::Csv => {
+                StreamWriter::Csv(CsvWriter::new(file).include_header(true).batched(schema)?)
+            }
+            TableFormat::Parquet => StreamWriter::Parquet(Box::new(
+                ParquetWriter::new(file)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .batched(schema)?,
+            )),
+        });
+        Ok(stream)
+    }
+
+    /// Appends the rows of `df`.
+    pub fn write(&mut self, df: &mut DataFrame) -> Result<()> {
+        df.rechunk_mut_par();
+        match self.writer.as_mut().expect("open until finished") {
+            StreamWriter::Csv(w) => w.write_batch(df)?,
+            StreamWriter::Parquet(w) => w.write_batch(df)?,
+        }
+        Ok(())
+    }
+
+    /// Completes the file (header or footer), syncs it and moves it into place.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        let writer = self.writer.take().expect("open until finished");
+        let result = (|| {
+            match writer {
+                StreamWriter::Csv(mut w) => w.finish()?,
+                StreamWriter::Parquet(w) => {
+                    w.finish()?;
+                }
+            }
+            File::open(&self.tmp)?.sync_all()?;
+            std::fs::rename(&self.tmp, &self.path)
+                .with_context(|| format!("cannot move {} into place", self.path.display()))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        result.with_context(|| format!("writing {}", self.path.display()))?;
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for TableStream {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// The rejects as the contract's `rejects.csv` frame: table, row, reason, raw.
 pub fn rejects_frame(rejects: &[Reject]) -> DataFrame {
     let n = rejects.len();
