@@ -83,6 +83,7 @@ fn bench_model_and_run(c: &mut Criterion) {
         as_of: last,
         bad_event: LabelParams::default(),
         data_fingerprint: String::new(),
+        customer_sample: None,
     };
     let card = train(input(), &config.train).unwrap();
     let today = features::as_of(&book, last, 60).unwrap();

@@ -456,3 +456,60 @@ fn the_book_known_on_its_last_day_is_the_book_and_a_day_earlier_is_not() {
         .sum();
     assert!(cut > 0, "no row dated on the last day");
 }
+
+#[test]
+fn a_customer_sample_keeps_its_customers_whole_and_their_features_unchanged() {
+    let (full, _) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
+    let d = day("2026-06-30");
+    let sampled = features::customer_sample(full.clone(), 0.5).unwrap();
+    let n = sampled.customers.height();
+    // About half of the 305 customers, chosen by id alone.
+    assert!((100..200).contains(&n), "{n} customers sampled");
+    let ids: Vec<String> = sampled
+        .customers
+        .column(s::CUSTOMER_ID)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|id| id.unwrap().to_string())
+        .collect();
+    assert!(ids.iter().all(|id| features::in_customer_sample(id, 0.5)));
+    // Keys are the sampled customers' rows again.
+    let keys: Vec<u32> = sampled
+        .customers
+        .column(s::CUSTOMER_KEY)
+        .unwrap()
+        .idx()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(keys, (0..n as u32).collect::<Vec<_>>());
+    // Industry news is kept whole; fewer rows elsewhere.
+    let news = |b: &Book| b.events.column(s::CUSTOMER_KEY).unwrap().null_count();
+    assert_eq!(news(&sampled), news(&full));
+    assert!(sampled.payments.height() < full.payments.height());
+    // Each sampled customer's features are what the whole book gives it:
+    // every row of theirs (payments through their invoices) came along.
+    let id_list = Series::new("ids".into(), ids.clone());
+    let from_full = features::as_of(&full, d, 60)
+        .unwrap()
+        .lazy()
+        .filter(col(CUSTOMER_ID).is_in(lit(id_list).implode(false), false))
+        .collect()
+        .unwrap();
+    let from_sample = features::as_of(&sampled, d, 60).unwrap();
+    assert!(from_sample.height() > 50);
+    assert_frames_equal(
+        &from_sample,
+        &from_full,
+        "features of the sampled customers",
+    );
+    // The whole book is a sample of share 1.
+    let all = features::customer_sample(full.clone(), 1.0).unwrap();
+    assert_frames_equal(
+        &features::as_of(&all, d, 60).unwrap(),
+        &features::as_of(&full, d, 60).unwrap(),
+        "share 1",
+    );
+}

@@ -52,6 +52,7 @@ fn train_on(snapshots: &DataFrame) -> Scorecard {
             as_of: s.as_of,
             bad_event: LabelParams::default(),
             data_fingerprint: s.fingerprint.clone(),
+            customer_sample: None,
         },
         &TrainConfig::default(),
     )
@@ -281,6 +282,7 @@ fn hand_card() -> Scorecard {
             bads: 0,
             holdout_from: day,
             data_fingerprint: String::new(),
+            customer_sample: None,
             fitted_on: String::new(),
         },
         odds: "good:bad".into(),
@@ -512,4 +514,41 @@ fn pd_and_score_recomputed_from_the_printed_table_match_scoring() {
         checked += 1;
     }
     assert!(checked > 200, "{checked}");
+}
+
+#[test]
+fn training_on_a_customer_sample_says_so_in_the_artifact() {
+    let wd = Workdir::new();
+    let input = std::fs::canonicalize("data-samples").unwrap();
+    let input = input.to_str().unwrap();
+    wd.run(&[
+        "train",
+        "--input",
+        input,
+        "--model-out",
+        "m.json",
+        "--customer-share",
+        "0.7",
+    ])
+    .expect_code(0)
+    .expect_stdout_contains("training on a 0.7 sample of the customers");
+    let card = artifact::load(&wd.path("m.json")).unwrap();
+    let sample = card.training.customer_sample.expect("sample recorded");
+    assert_eq!((sample.share, sample.of), (0.7, 305));
+    assert!((150..280).contains(&sample.customers), "{sample:?}");
+    assert!(card.training.rows < shipped().training.rows);
+    // Not a share: a usage error, nothing written.
+    for bad in ["0", "1.5", "half"] {
+        wd.run(&[
+            "train",
+            "--input",
+            input,
+            "--model-out",
+            "n.json",
+            "--customer-share",
+            bad,
+        ])
+        .expect_code(2);
+    }
+    assert!(!wd.path("n.json").exists());
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use earlywarn::config::Config;
 use earlywarn::dates;
 use earlywarn::features::{self, LabelParams};
-use earlywarn::model::scorecard::Metrics;
+use earlywarn::model::scorecard::{CustomerSample, Metrics};
 use earlywarn::model::train::{train, TrainInput};
 use earlywarn::model::{artifact, Scorecard};
 use earlywarn::output;
@@ -39,6 +39,18 @@ pub struct Args {
     /// TOML config (see docs/config.md, section [train]).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Train on this share of the customers (0 < share <= 1), chosen by a
+    /// hash of their id, all of their rows: for books too big to snapshot
+    /// whole (1M customers). The artifact records the sample.
+    #[arg(long, value_parser = parse_share)]
+    pub customer_share: Option<f64>,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a share between 0 (excluded) and 1")),
+    }
 }
 
 pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
@@ -54,6 +66,23 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
         horizon_days: args.horizon_days.into(),
     };
     let data_fingerprint = report.fingerprint(&args.input)?;
+    let (book, customer_sample) = match args.customer_share {
+        None => (book, None),
+        Some(share) => {
+            let of = book.customers.height();
+            let book = features::customer_sample(book, share)?;
+            let sample = CustomerSample {
+                share,
+                customers: book.customers.height(),
+                of,
+            };
+            println!(
+                "training on a {share} sample of the customers: {} of {of}",
+                sample.customers
+            );
+            (book, Some(sample))
+        }
+    };
     let started = std::time::Instant::now();
     progress.stage("snapshots");
     // Training needs the snapshots only: the book goes in, and its big
@@ -71,6 +100,7 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
             as_of,
             bad_event,
             data_fingerprint,
+            customer_sample,
         },
         &config.train,
     )?;

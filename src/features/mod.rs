@@ -23,7 +23,10 @@ use crate::exprs::{cents, day, in_window, money, positive};
 use crate::ingest::Book;
 use crate::schema as s;
 use names::*;
-pub use snapshots::{into_snapshots, known_on, label, snapshot_days, snapshots, LabelParams};
+pub use snapshots::{
+    customer_sample, in_customer_sample, into_snapshots, known_on, label, snapshot_days, snapshots,
+    LabelParams,
+};
 
 /// Utilisation is capped here (10 = 1000% of the limit); a zero limit with
 /// anything open gives the cap, with nothing open 0.

@@ -74,6 +74,97 @@ pub fn known_on(book: &Book, on: NaiveDate) -> PolarsResult<Book> {
     })
 }
 
+/// Whether customer `id` is in a sample of `share` of all customers: the
+/// first 8 bytes of the SHA-256 of the id, read as a fraction of 2^64, are
+/// below `share`. Depends on the id alone, not on row order, book size or
+/// platform, so a customer stays in the sample as the book grows.
+pub fn in_customer_sample(id: &str, share: f64) -> bool {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    let h = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+    (h as f64) < share * 18_446_744_073_709_551_616.0
+}
+
+/// The book of the customers in a `share` sample ([`in_customer_sample`]):
+/// their invoices, payments of those invoices, orders, requests and own
+/// events, and all industry-wide events. Customer keys are renumbered to
+/// stay the customers' rows; invoice keys are kept (they need not be rows).
+/// The book is taken so that, at 1M customers, the whole is released.
+pub fn customer_sample(book: Book, share: f64) -> PolarsResult<Book> {
+    let ids: Vec<Option<&str>> = book
+        .customers
+        .column(s::CUSTOMER_ID)?
+        .str()?
+        .iter()
+        .collect();
+    let keep: Vec<bool> = ids
+        .par_iter()
+        .map(|id| id.is_some_and(|id| in_customer_sample(id, share)))
+        .collect();
+    let mut next: IdxSize = 0;
+    let new_key: Vec<Option<IdxSize>> = keep
+        .iter()
+        .map(|&k| {
+            k.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect();
+    // Rows of a customer-keyed table, re-keyed; `keep_unkeyed` keeps rows
+    // with no customer (industry news).
+    let rekey = |df: &DataFrame, keep_unkeyed: bool| -> PolarsResult<DataFrame> {
+        let keys = df.column(s::CUSTOMER_KEY)?.idx()?;
+        let mask: BooleanChunked = keys
+            .iter()
+            .map(|k| match k {
+                Some(k) => keep[k as usize],
+                None => keep_unkeyed,
+            })
+            .collect();
+        let mut out = df.filter(&mask)?;
+        let renumbered: IdxCa = out
+            .column(s::CUSTOMER_KEY)?
+            .idx()?
+            .iter()
+            .map(|k| k.and_then(|k| new_key[k as usize]))
+            .collect();
+        out.with_column(renumbered.with_name(s::CUSTOMER_KEY.into()).into_column())?;
+        Ok(out)
+    };
+    let invoices = rekey(&book.invoices, false)?;
+    let mut invoice_kept = Vec::new();
+    for k in invoices.column(s::INVOICE_KEY)?.idx()?.iter().flatten() {
+        let k = k as usize;
+        if k >= invoice_kept.len() {
+            invoice_kept.resize(k + 1, false);
+        }
+        invoice_kept[k] = true;
+    }
+    let paid: BooleanChunked = book
+        .payments
+        .column(s::INVOICE_KEY)?
+        .idx()?
+        .iter()
+        .map(|k| k.is_some_and(|k| invoice_kept.get(k as usize).copied().unwrap_or(false)))
+        .collect();
+    let mut customers = book
+        .customers
+        .filter(&BooleanChunked::from_slice("".into(), &keep))?;
+    let n = customers.height() as IdxSize;
+    customers
+        .with_column(IdxCa::from_vec(s::CUSTOMER_KEY.into(), (0..n).collect()).into_column())?;
+    Ok(Book {
+        customers,
+        payments: book.payments.filter(&paid)?,
+        orders: rekey(&book.orders, false)?,
+        credit_requests: rekey(&book.credit_requests, false)?,
+        events: rekey(&book.events, true)?,
+        invoices,
+        settlement: book.settlement,
+    })
+}
+
 /// Whether every date in `columns` of `df` is on or before day `d`.
 fn nothing_after(df: &DataFrame, columns: &[&str], d: i32) -> PolarsResult<bool> {
     for c in columns {

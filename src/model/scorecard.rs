@@ -154,6 +154,22 @@ pub struct Training {
     pub data_fingerprint: String,
     /// How the shipped coefficients were obtained.
     pub fitted_on: String,
+    /// Set when training read only a sample of the customers
+    /// (`train --customer-share`); absent when it read them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_sample: Option<CustomerSample>,
+}
+
+/// The customers a model was trained on, when not all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerSample {
+    /// The share asked for: a customer is in when the first 8 bytes of the
+    /// SHA-256 of its id, as a fraction of 2^64, are below it.
+    pub share: f64,
+    /// Customers in the sample, of all customers in the book.
+    pub customers: usize,
+    pub of: usize,
 }
 
 /// One feature's bins, WoE, points and coefficient.

@@ -25,8 +25,8 @@ use super::fit::{fit_logistic, newton_start, FitError, LogisticFit};
 use super::matrix;
 use super::metrics;
 use super::scorecard::{
-    feature_card, Exclusion, FeatureAuc, FeatureCard, Metrics, Scorecard, Training, Validation,
-    FORMAT, FORMAT_VERSION,
+    feature_card, CustomerSample, Exclusion, FeatureAuc, FeatureCard, Metrics, Scorecard, Training,
+    Validation, FORMAT, FORMAT_VERSION,
 };
 use crate::config::{DirectionSetting, TrainConfig};
 use crate::dates;
@@ -61,6 +61,8 @@ pub struct TrainInput {
     pub bad_event: LabelParams,
     /// See [`Training::data_fingerprint`].
     pub data_fingerprint: String,
+    /// See [`Training::customer_sample`].
+    pub customer_sample: Option<CustomerSample>,
 }
 
 /// The direction domain sense fixes for a feature; `None`: read it from
@@ -474,6 +476,7 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
             bads: data.bad.iter().filter(|b| **b).count(),
             holdout_from: dates::from_days(holdout_from),
             data_fingerprint: input.data_fingerprint,
+            customer_sample: input.customer_sample,
             fitted_on: format!(
                 "binned and fitted on all {} labelled rows; the validation metrics come from the same procedure on the {} rows before {} and its hold-out",
                 data.bad.len(),
