@@ -150,17 +150,7 @@ fn stream_seed(seed: u64, stream: u64) -> u64 {
 pub fn generate(params: &GenParams) -> Result<Generated> {
     let world = World::new(params)?;
     let profiles = world.simulate(0..params.customers, true);
-    let chunks: Vec<&Chunk> = profiles.iter().map(|(_, c)| c).collect();
-    let mut events = events_frame(&chunks)?;
-    events.vstack_mut(&news_frame(&world.shocks, &world.plan)?)?;
-    let tables = vec![
-        (CUSTOMERS, customers_frame(&profiles)?),
-        (INVOICES, invoices_frame(&chunks)?),
-        (PAYMENTS, payments_frame(&chunks)?),
-        (ORDERS, orders_frame(&chunks)?),
-        (CREDIT_REQUESTS, requests_frame(&chunks)?),
-        (EVENTS, events),
-    ];
+    let tables = world.tables(&profiles, true)?;
     let mut tally = Tally::default();
     tally.add(&profiles, &world.plan);
     let summary = tally.summary(&world.shocks, &world.plan);
@@ -202,19 +192,7 @@ pub fn generate_in_chunks(
         let last = end == params.customers;
         let profiles = world.simulate(start..end, last);
         tally.add(&profiles, &world.plan);
-        let chunks: Vec<&Chunk> = profiles.iter().map(|(_, c)| c).collect();
-        let mut events = events_frame(&chunks)?;
-        if last {
-            events.vstack_mut(&news_frame(&world.shocks, &world.plan)?)?;
-        }
-        sink(vec![
-            (CUSTOMERS, customers_frame(&profiles)?),
-            (INVOICES, invoices_frame(&chunks)?),
-            (PAYMENTS, payments_frame(&chunks)?),
-            (ORDERS, orders_frame(&chunks)?),
-            (CREDIT_REQUESTS, requests_frame(&chunks)?),
-            (EVENTS, events),
-        ])?;
+        sink(world.tables(&profiles, last)?)?;
         if last {
             return Ok(tally.summary(&world.shocks, &world.plan));
         }
@@ -247,6 +225,28 @@ impl<'a> World<'a> {
             plan,
             shocks,
         })
+    }
+
+    /// The six tables of `profiles`, in contract order; the industry news
+    /// after the customers' own events `with_news`.
+    fn tables(
+        &self,
+        profiles: &[(profile::Profile, Chunk)],
+        with_news: bool,
+    ) -> Result<Vec<(&'static str, DataFrame)>> {
+        let chunks: Vec<&Chunk> = profiles.iter().map(|(_, c)| c).collect();
+        let mut events = events_frame(&chunks)?;
+        if with_news {
+            events.vstack_mut(&news_frame(&self.shocks, &self.plan)?)?;
+        }
+        Ok(vec![
+            (CUSTOMERS, customers_frame(profiles)?),
+            (INVOICES, invoices_frame(&chunks)?),
+            (PAYMENTS, payments_frame(&chunks)?),
+            (ORDERS, orders_frame(&chunks)?),
+            (CREDIT_REQUESTS, requests_frame(&chunks)?),
+            (EVENTS, events),
+        ])
     }
 
     /// Random customers `range` (each from its own seed, in parallel,
