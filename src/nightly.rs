@@ -468,7 +468,7 @@ fn cash_forecast(
             let a = &accounts[c];
             let row = num[0][i].unwrap_or(0.0) as usize;
             open.push(OpenInvoice {
-                key: stable_key(invoice_ids.get(row).unwrap_or_default()),
+                key: crate::ingest::stable_hash(invoice_ids.get(row).unwrap_or_default()),
                 customer: c,
                 due,
                 open_cents: cents,
@@ -488,13 +488,4 @@ fn cash_forecast(
         "forecast simulated"
     );
     Ok(weeks)
-}
-
-/// A seed from an invoice id that depends on nothing else: not on its row
-/// in the file (a book cut at an earlier day has other row numbers), not
-/// on the Rust version (unlike std's hasher).
-fn stable_key(invoice_id: &str) -> u64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(invoice_id.as_bytes());
-    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }

@@ -74,15 +74,12 @@ pub fn known_on(book: &Book, on: NaiveDate) -> PolarsResult<Book> {
     })
 }
 
-/// Whether customer `id` is in a sample of `share` of all customers: the
-/// first 8 bytes of the SHA-256 of the id, read as a fraction of 2^64, are
-/// below `share`. Depends on the id alone, not on row order, book size or
+/// Whether customer `id` is in a sample of `share` of all customers: its
+/// [`crate::ingest::stable_hash`], read as a fraction of 2^64, is below
+/// `share`. Depends on the id alone, not on row order, book size or
 /// platform, so a customer stays in the sample as the book grows.
 pub fn in_customer_sample(id: &str, share: f64) -> bool {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(id.as_bytes());
-    let h = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
-    (h as f64) < share * 18_446_744_073_709_551_616.0
+    (crate::ingest::stable_hash(id) as f64) < share * 18_446_744_073_709_551_616.0
 }
 
 /// The book of the customers in a `share` sample ([`in_customer_sample`]):

@@ -18,6 +18,17 @@ use std::hash::BuildHasher;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+/// A 64-bit hash of an id that depends on the id alone: not on its row (a
+/// book cut at an earlier day or sampled has other row numbers), not on the
+/// process or the Rust version (unlike the hashers above): the first 8
+/// bytes of its SHA-256. It seeds each invoice's forecast draws and picks
+/// the customers of a training sample.
+pub fn stable_hash(id: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
 /// Up to this many known ids, [`IdIndex::lookup`] probes a hash map instead
 /// of merging sorted hashes.
 const SMALL: usize = 1 << 20;

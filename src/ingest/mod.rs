@@ -14,6 +14,7 @@ mod ids;
 mod parse;
 mod source;
 
+pub use ids::stable_hash;
 pub use source::file_sha256;
 
 use std::collections::BTreeMap;

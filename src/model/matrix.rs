@@ -28,14 +28,6 @@ impl FloatColumn {
     pub fn get(&self, r: usize) -> Option<f64> {
         self.present[r].then(|| self.values[r])
     }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
 }
 
 /// The rows of `df` where `keep` is true, as one [`FloatColumn`] per name
