@@ -1,19 +1,28 @@
-//! Text ids matched through their hashes: duplicates within a table, and a
+//! Text ids matched to each other: duplicates within a table, and a
 //! table's ids looked up among another's (payments -> invoices, every table
 //! -> customers).
 //!
-//! Every id is hashed once (in parallel) and the (hash, position) pairs are
-//! sorted; equal ids then sit in runs of equal hashes. Looking up among
-//! many known ids is a merge of two sorted lists, walked in parallel over
-//! slices of the hash space, every pairing confirmed on the text; among few
-//! (up to [`SMALL`]), a hash map of the known ids, which stays in cache, is
-//! probed in parallel. Results are exact and do not depend on the hash
-//! values, the hash seed or the thread count. On the 100k book the payments
-//! check (8.6M payments against 8.4M invoices) went from 2.5-3.2 s with
-//! Polars' left join on the text column (its hash tables grow while built
-//! and are probed at random) to 0.5-1.0 s; see docs/performance.md.
+//! Ids that never descend (byte order, no null), as exports sorted by their
+//! key and our generator write them, are matched by walking neighbours: a
+//! duplicate sits next to its first occurrence, and a sorted probe is
+//! merged with the sorted ids in parallel slices, each started by a binary
+//! search. Nothing is hashed. On the 100k book this replaced ~0.3 s of
+//! hashing and sorting per 8.4M-row table (docs/performance.md).
+//!
+//! Otherwise every id is hashed once (in parallel) and the (hash, position)
+//! pairs are sorted; equal ids then sit in runs of equal hashes. Looking up
+//! among many known ids is a merge of two sorted lists, walked in parallel
+//! over slices of the hash space, every pairing confirmed on the text;
+//! among few (up to [`SMALL`]), a hash map of the known ids, which stays in
+//! cache, is probed in parallel. On the 100k book the payments check (8.6M
+//! payments against 8.4M invoices) went from 2.5-3.2 s with Polars' left
+//! join on the text column to 0.5-1.0 s; see docs/performance.md.
+//!
+//! Every way gives the same answers: they do not depend on the order of the
+//! input, the hash values, the hash seed or the thread count.
 
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -37,8 +46,11 @@ const SMALL: usize = 1 << 20;
 pub struct IdIndex<S = PlRandomState> {
     ids: StringChunked,
     state: S,
-    /// (hash, position) of every id, sorted; null ids are left out.
-    sorted: Vec<(u64, u32)>,
+    /// The ids have no null and never descend (byte order).
+    ascending: bool,
+    /// (hash, position) of every id, sorted; null ids are left out. Built
+    /// on first use: ascending ids need it only for an unsorted probe.
+    hashed: OnceLock<Vec<(u64, u32)>>,
 }
 
 impl IdIndex {
@@ -51,8 +63,19 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     /// Any hasher gives the same answers; only the speed depends on it.
     pub fn with_hasher(ids: &StringChunked, state: S) -> Self {
         let ids = ids.rechunk().into_owned();
-        let sorted = sorted_hashes(&ids, &state);
-        Self { ids, state, sorted }
+        let ascending = never_descending(&ids);
+        Self {
+            ids,
+            state,
+            ascending,
+            hashed: OnceLock::new(),
+        }
+    }
+
+    /// The (hash, position) pairs, sorted, built the first time.
+    fn hashed(&self) -> &[(u64, u32)] {
+        self.hashed
+            .get_or_init(|| sorted_hashes(&self.ids, &self.state))
     }
 
     /// For each value of `probe`: the position in the indexed column of an
@@ -60,11 +83,50 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     /// or an id not there.
     pub fn lookup(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
         let probe = probe.rechunk();
-        if self.ids.len() <= SMALL {
+        if self.ascending && never_descending(&probe) {
+            self.lookup_in_order(&probe)
+        } else if self.ids.len() <= SMALL {
             self.lookup_in_map(&probe)
         } else {
             self.lookup_by_merge(&probe)
         }
+    }
+
+    /// [`Self::lookup`] for ascending ids and a probe that never descends
+    /// (one chunk): each slice of the probe finds its start among the ids
+    /// by binary search, then walks both in step. The first of repeated
+    /// ids is found, as the search stops at the first not below.
+    fn lookup_in_order(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
+        let known = self.ids.downcast_as_array();
+        let texts = probe.downcast_as_array();
+        let mut found = vec![None; texts.len()];
+        let slice = texts.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        found
+            .par_chunks_mut(slice)
+            .enumerate()
+            .for_each(|(part, out)| {
+                let start = part * slice;
+                let (mut lo, mut hi) = (0, known.len());
+                let first = texts.value(start);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    match known.value(mid) < first {
+                        true => lo = mid + 1,
+                        false => hi = mid,
+                    }
+                }
+                let mut k = lo;
+                for (j, position) in out.iter_mut().enumerate() {
+                    let text = texts.value(start + j);
+                    while k < known.len() && known.value(k) < text {
+                        k += 1;
+                    }
+                    if k < known.len() && known.value(k) == text {
+                        *position = Some(k as IdxSize);
+                    }
+                }
+            });
+        found
     }
 
     /// [`Self::lookup`] by merging sorted hashes, for many known ids (the
@@ -73,7 +135,7 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
         let wanted = sorted_hashes(probe, &self.state);
         let texts = probe.downcast_as_array();
         let known = self.ids.downcast_as_array();
-        let build = &self.sorted;
+        let build = self.hashed();
         // The top bits of a hash pick a slice; both lists are cut at the
         // same hashes, so each slice is merged on its own. The merge only
         // pairs hashes (texts are read in probe order afterwards, which
@@ -152,8 +214,20 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     pub fn duplicate_of(&self, rows: &IdxCa) -> Vec<Option<IdxSize>> {
         let texts = self.ids.downcast_as_array();
         let mut first = vec![None; self.ids.len()];
+        if self.ascending {
+            // Equal ids are neighbours; a run's first is its first occurrence.
+            let mut run_start = 0;
+            for at in 1..texts.len() {
+                if texts.value(at) == texts.value(at - 1) {
+                    first[at] = rows.get(run_start);
+                } else {
+                    run_start = at;
+                }
+            }
+            return first;
+        }
         for run in self
-            .sorted
+            .hashed()
             .chunk_by(|a, b| a.0 == b.0)
             .filter(|run| run.len() > 1)
         {
@@ -169,6 +243,18 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
         }
         first
     }
+}
+
+/// True when the single-chunk `ids` hold no null and never descend in byte
+/// order. Stops at the first descent, so unsorted ids cost little.
+fn never_descending(ids: &StringChunked) -> bool {
+    if ids.null_count() > 0 {
+        return false;
+    }
+    let texts = ids.downcast_as_array();
+    (1..texts.len())
+        .into_par_iter()
+        .all(|at| texts.value(at - 1) <= texts.value(at))
 }
 
 /// (hash, position) of every non-null id of the single-chunk `ids`, sorted.
@@ -204,8 +290,8 @@ fn sorted_hashes(ids: &StringChunked, state: &(impl BuildHasher + Sync)) -> Vec<
 mod tests {
     use super::*;
 
-    /// Both ways of looking up (the hash map and the merge of sorted
-    /// hashes) give the same answer, returned.
+    /// Every way of looking up that applies (the hash map, the merge of
+    /// sorted hashes, the walk in order) gives the same answer, returned.
     fn both<S: BuildHasher + Sync + Clone>(
         index: &IdIndex<S>,
         probe: &StringChunked,
@@ -213,8 +299,19 @@ mod tests {
         let probe = probe.rechunk();
         let by_map = index.lookup_in_map(&probe);
         assert_eq!(by_map, index.lookup_by_merge(&probe));
+        if index.ascending && never_descending(&probe) {
+            assert_eq!(by_map, index.lookup_in_order(&probe));
+        }
         assert_eq!(by_map, index.lookup(&probe));
         by_map
+    }
+
+    impl<S> IdIndex<S> {
+        /// The same index made to hash, as for unsorted ids.
+        fn hashed_only(mut self) -> Self {
+            self.ascending = false;
+            self
+        }
     }
 
     fn ids(values: &[Option<&str>]) -> StringChunked {
@@ -329,5 +426,75 @@ mod tests {
             index.duplicate_of(&rows),
             vec![None, None, Some(10), None, Some(10), None]
         );
+    }
+
+    #[test]
+    fn ascending_ids_are_matched_without_hashing() {
+        let known = ids(&[Some("a"), Some("b"), Some("b"), Some("c"), Some("d")]);
+        let probe = ids(&[
+            Some("a"),
+            Some("b"),
+            Some("b"),
+            Some("bb"),
+            Some("c"),
+            Some("e"),
+        ]);
+        let index = IdIndex::new(&known);
+        assert!(index.ascending);
+        assert_eq!(
+            index.lookup(&probe),
+            vec![Some(0), Some(1), Some(1), None, Some(3), None]
+        );
+        let rows = IdxCa::from_vec("row".into(), vec![10, 11, 12, 13, 14]);
+        assert_eq!(
+            index.duplicate_of(&rows),
+            vec![None, None, Some(11), None, None]
+        );
+        // Neither answer needed a hash.
+        assert!(index.hashed.get().is_none());
+        let hashed = IdIndex::new(&known).hashed_only();
+        assert_eq!(hashed.lookup(&probe), index.lookup(&probe));
+        assert_eq!(hashed.duplicate_of(&rows), index.duplicate_of(&rows));
+        // A probe out of order, or a null among the ids, is hashed instead.
+        let unsorted = ids(&[Some("c"), Some("a")]);
+        assert_eq!(both(&index, &unsorted), vec![Some(3), Some(0)]);
+        assert!(!IdIndex::new(&ids(&[Some("a"), None, Some("b")])).ascending);
+    }
+
+    proptest::proptest! {
+        /// Sorted or not, with or without repeats, every way agrees with a
+        /// plain scan: the first equal id, the first earlier duplicate.
+        #[test]
+        fn every_way_agrees_with_a_scan(
+            mut known in proptest::collection::vec("[ab]{0,3}", 0..40),
+            mut probe in proptest::collection::vec("[abc]{0,3}", 0..40),
+            sort_known: bool,
+            sort_probe: bool,
+        ) {
+            if sort_known { known.sort(); }
+            if sort_probe { probe.sort(); }
+            let column = |v: &[String]| {
+                StringChunked::from_iter_values("id".into(), v.iter().map(String::as_str))
+            };
+            let scan: Vec<Option<IdxSize>> = probe
+                .iter()
+                .map(|p| known.iter().position(|k| k == p).map(|i| i as IdxSize))
+                .collect();
+            let rows = IdxCa::from_vec("row".into(), (0..known.len() as IdxSize).collect());
+            let first: Vec<Option<IdxSize>> = known
+                .iter()
+                .enumerate()
+                .map(|(at, k)| {
+                    known[..at].iter().position(|e| e == k).map(|i| i as IdxSize)
+                })
+                .collect();
+            for index in [
+                IdIndex::new(&column(&known)),
+                IdIndex::new(&column(&known)).hashed_only(),
+            ] {
+                proptest::prop_assert_eq!(&both(&index, &column(&probe)), &scan);
+                proptest::prop_assert_eq!(&index.duplicate_of(&rows), &first);
+            }
+        }
     }
 }
