@@ -34,6 +34,8 @@ const ROW: &str = "__row";
 const REASON: &str = "__reason";
 const ISSUE: &str = "__issue_date";
 const FIRST: &str = "__first_row";
+/// True where a row breaks a row rule (pass 1).
+const BROKEN: &str = "__broken";
 
 /// The validated input: one frame per table, typed as [`crate::schema`] says.
 /// Absent optional tables are empty frames with the declared columns.
@@ -603,14 +605,13 @@ fn load_table(
     selected.extend(extras.iter().map(|n| col(n.as_str())));
 
     let mut reasons = Reasons::default();
+    let rules = row_rules(spec, &settings.date_format, settlement, &mut reasons);
     let parsed = raw
         .clone()
         .lazy()
         .with_row_index(ROW, None)
         .select(selected)
-        .with_column(
-            row_reason(spec, &settings.date_format, settlement, &mut reasons).alias(REASON),
-        )
+        .with_column(any_rule_broken(&rules).alias(BROKEN))
         .collect()
         .map_err(|e| Error::input(&file, format!("cannot parse: {e}")))?;
 
@@ -646,22 +647,36 @@ fn load_table(
             ));
         }
     }
-    let drop_flags: Vec<PlSmallStr> = spec
+    // Pass 1 rejects; pass 2 checks against earlier tables; pass 3 duplicates.
+    // Each pass's rejects are collected at once (few rows), so no pass keeps
+    // an earlier pass's frame alive. Pass 1 names the rule a row breaks on
+    // the broken rows alone: on every row, 10-15 chained rules would build
+    // as many full-length columns.
+    let broken = parsed.column(BROKEN).and_then(Column::bool).map_err(internal)?;
+    let any_broken = broken.any();
+    let mut rejected = DataFrame::empty_with_schema(&rejects_schema()).lazy();
+    if any_broken {
+        let named = parsed
+            .clone()
+            .lazy()
+            .filter(col(BROKEN))
+            .with_column(first_rule_broken(rules).alias(REASON))
+            .collect()
+            .map_err(internal)?;
+        rejected = concat_reasons(rejected, &named).map_err(internal)?;
+    }
+    let mut drop: Vec<PlSmallStr> = spec
         .columns
         .iter()
         .map(|c| present_name(c.name).into())
         .collect();
-    let parsed = parsed.drop_many(drop_flags);
-
-    // Pass 1 rejects; pass 2 checks against earlier tables; pass 3 duplicates.
-    // Each pass's rejects are collected at once (few rows), so no pass keeps
-    // an earlier pass's frame alive.
-    let mut rejected = concat_reasons(
-        DataFrame::empty_with_schema(&rejects_schema()).lazy(),
-        &parsed,
-    )
-    .map_err(internal)?;
-    let ok = keep_unflagged(parsed).map_err(internal)?.lazy();
+    drop.push(BROKEN.into());
+    let ok = match any_broken {
+        true => parsed.lazy().filter(col(BROKEN).not()),
+        false => parsed.lazy(),
+    }
+    .drop(by_name(drop, true, false))
+    .with_column(lit(NULL).cast(DataType::UInt32).alias(REASON));
     let checked = checks(ok, &mut reasons)
         .and_then(LazyFrame::collect)
         .map_err(internal)?;
@@ -775,13 +790,15 @@ fn with_default(name: &'static str) -> Expr {
     }
 }
 
-/// The first row rule a row breaks, as text; null when it breaks none.
-fn row_reason(
+/// The row rules of `spec`'s table, in the order they are reported: a
+/// condition true where a row breaks it (null counts as not broken), and
+/// its reason's code.
+fn row_rules(
     spec: &TableSpec,
     date_format: &str,
     settlement: Settlement,
     reasons: &mut Reasons,
-) -> Expr {
+) -> Vec<(Expr, u32)> {
     let mut rules: Vec<(Expr, String)> = Vec::new();
     for c in spec.columns {
         let present = col(present_name(c.name));
@@ -858,17 +875,26 @@ fn row_reason(
         }
         _ => {}
     }
-    let coded: Vec<(Expr, u32)> = rules
+    rules
         .into_iter()
-        .map(|(cond, reason)| (cond, reasons.code(&reason)))
-        .collect();
-    coded.into_iter().rev().fold(
+        .map(|(cond, reason)| (cond.fill_null(lit(false)), reasons.code(&reason)))
+        .collect()
+}
+
+/// True where a row breaks any of `rules` (masks or-ed: cheap on every row).
+fn any_rule_broken(rules: &[(Expr, u32)]) -> Expr {
+    rules
+        .iter()
+        .map(|(cond, _)| cond.clone())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+/// The code of the first of `rules` a row breaks; null when it breaks none.
+fn first_rule_broken(rules: Vec<(Expr, u32)>) -> Expr {
+    rules.into_iter().rev().fold(
         lit(NULL).cast(DataType::UInt32),
-        |otherwise, (cond, code)| {
-            when(cond.fill_null(lit(false)))
-                .then(lit(code))
-                .otherwise(otherwise)
-        },
+        |otherwise, (cond, code)| when(cond).then(lit(code)).otherwise(otherwise),
     )
 }
 
