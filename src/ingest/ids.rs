@@ -100,7 +100,10 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
         let known = self.ids.downcast_as_array();
         let texts = probe.downcast_as_array();
         let mut found = vec![None; texts.len()];
-        let slice = texts.len().div_ceil(rayon::current_num_threads() * 4).max(1);
+        let slice = texts
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(1);
         found
             .par_chunks_mut(slice)
             .enumerate()

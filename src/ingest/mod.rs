@@ -652,7 +652,10 @@ fn load_table(
     // an earlier pass's frame alive. Pass 1 names the rule a row breaks on
     // the broken rows alone: on every row, 10-15 chained rules would build
     // as many full-length columns.
-    let broken = parsed.column(BROKEN).and_then(Column::bool).map_err(internal)?;
+    let broken = parsed
+        .column(BROKEN)
+        .and_then(Column::bool)
+        .map_err(internal)?;
     let any_broken = broken.any();
     let mut rejected = DataFrame::empty_with_schema(&rejects_schema()).lazy();
     if any_broken {
