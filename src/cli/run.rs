@@ -106,8 +106,19 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     let write_started = Instant::now();
     let mut folder = RunFolder::create(&args.out)?;
     output::write_run_files(&mut folder, &mut result, &report.rejects)?;
-    folder.write_text("report.html", &earlywarn::report::render(&result, &card)?)?;
+    let rendering = Instant::now();
+    let page = earlywarn::report::render(&result, &card)?;
+    tracing::debug!(
+        ms = rendering.elapsed().as_millis() as u64,
+        "report rendered"
+    );
+    folder.write_text("report.html", &page)?;
+    let hashing = Instant::now();
     let files = report.input_files(&args.input)?;
+    tracing::debug!(
+        ms = hashing.elapsed().as_millis() as u64,
+        "input files hashed"
+    );
     let mut timings = vec![Timing {
         stage: "read",
         ms: read_ms,

@@ -38,6 +38,9 @@ pub fn stable_hash(id: &str) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// A position in [`IdIndex::lookup_in_order`]'s answer: the id is not there.
+const NOT_FOUND: IdxSize = IdxSize::MAX;
+
 /// Up to this many known ids, [`IdIndex::lookup`] probes a hash map instead
 /// of merging sorted hashes.
 const SMALL: usize = 1 << 20;
@@ -79,27 +82,37 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     }
 
     /// For each value of `probe`: the position in the indexed column of an
-    /// equal id (the first, if the indexed ids repeat), or `None` for a null
-    /// or an id not there.
-    pub fn lookup(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
+    /// equal id (the first, if the indexed ids repeat), or null for a null
+    /// or an id not there; the column is called `name`.
+    pub fn lookup(&self, probe: &StringChunked, name: PlSmallStr) -> IdxCa {
         let probe = probe.rechunk();
         if self.ascending && never_descending(&probe) {
-            self.lookup_in_order(&probe)
-        } else if self.ids.len() <= SMALL {
-            self.lookup_in_map(&probe)
-        } else {
-            self.lookup_by_merge(&probe)
+            let found = self.lookup_in_order(&probe);
+            if !found.contains(&NOT_FOUND) {
+                // Every id found (the usual case): the positions as they are.
+                return IdxCa::from_vec(name, found);
+            }
+            return IdxCa::from_iter_options(
+                name,
+                found.into_iter().map(|p| (p != NOT_FOUND).then_some(p)),
+            );
         }
+        let found = match self.ids.len() <= SMALL {
+            true => self.lookup_in_map(&probe),
+            false => self.lookup_by_merge(&probe),
+        };
+        IdxCa::from_iter_options(name, found.into_iter())
     }
 
     /// [`Self::lookup`] for ascending ids and a probe that never descends
     /// (one chunk): each slice of the probe finds its start among the ids
     /// by binary search, then walks both in step. The first of repeated
     /// ids is found, as the search stops at the first not below.
-    fn lookup_in_order(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
+    /// Positions, [`NOT_FOUND`] for an id not there.
+    fn lookup_in_order(&self, probe: &StringChunked) -> Vec<IdxSize> {
         let known = self.ids.downcast_as_array();
         let texts = probe.downcast_as_array();
-        let mut found = vec![None; texts.len()];
+        let mut found = vec![NOT_FOUND; texts.len()];
         let slice = texts
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
@@ -125,7 +138,7 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
                         k += 1;
                     }
                     if k < known.len() && known.value(k) == text {
-                        *position = Some(k as IdxSize);
+                        *position = k as IdxSize;
                     }
                 }
             });
@@ -212,22 +225,25 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
             .collect()
     }
 
-    /// For each position: the row (from `rows`) of the first earlier position
-    /// holding the same id, or `None`. `rows` must ascend with position.
-    pub fn duplicate_of(&self, rows: &IdxCa) -> Vec<Option<IdxSize>> {
+    /// Every position holding an id seen at an earlier position, with the
+    /// row (from `rows`) of the first: (position, first row), by position;
+    /// empty when no id repeats (the usual case, so nothing the length of
+    /// the table is built). `rows` must ascend with position.
+    pub fn duplicates(&self, rows: &IdxCa) -> Vec<(IdxSize, IdxSize)> {
         let texts = self.ids.downcast_as_array();
-        let mut first = vec![None; self.ids.len()];
+        let mut out = Vec::new();
+        let row = |position: usize| rows.get(position).expect("a row per id");
         if self.ascending {
             // Equal ids are neighbours; a run's first is its first occurrence.
             let mut run_start = 0;
             for at in 1..texts.len() {
                 if texts.value(at) == texts.value(at - 1) {
-                    first[at] = rows.get(run_start);
+                    out.push((at as IdxSize, row(run_start)));
                 } else {
                     run_start = at;
                 }
             }
-            return first;
+            return out;
         }
         for run in self
             .hashed()
@@ -240,11 +256,13 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
                 if let Some(&(_, earlier)) =
                     run[..j].iter().find(|(_, p)| texts.get(*p as usize) == id)
                 {
-                    first[pos as usize] = rows.get(earlier as usize);
+                    out.push((pos, row(earlier as usize)));
                 }
             }
         }
-        first
+        // Runs come in hash order.
+        out.sort_unstable();
+        out
     }
 }
 
@@ -303,10 +321,23 @@ mod tests {
         let by_map = index.lookup_in_map(&probe);
         assert_eq!(by_map, index.lookup_by_merge(&probe));
         if index.ascending && never_descending(&probe) {
-            assert_eq!(by_map, index.lookup_in_order(&probe));
+            let in_order: Vec<Option<IdxSize>> = index
+                .lookup_in_order(&probe)
+                .into_iter()
+                .map(|p| (p != NOT_FOUND).then_some(p))
+                .collect();
+            assert_eq!(by_map, in_order);
         }
-        assert_eq!(by_map, index.lookup(&probe));
+        assert_eq!(by_map, looked_up(index, &probe));
         by_map
+    }
+
+    /// [`IdIndex::lookup`]'s answer as options.
+    fn looked_up<S: BuildHasher + Sync + Clone>(
+        index: &IdIndex<S>,
+        probe: &StringChunked,
+    ) -> Vec<Option<IdxSize>> {
+        index.lookup(probe, "key".into()).iter().collect()
     }
 
     impl<S> IdIndex<S> {
@@ -407,11 +438,8 @@ mod tests {
             vec![Some(4), Some(0), None, None, Some(1)]
         );
         assert_eq!(both(&colliding, &probe), both(&fair, &probe));
-        assert_eq!(
-            colliding.duplicate_of(&rows),
-            vec![None, None, Some(1), None, None]
-        );
-        assert_eq!(colliding.duplicate_of(&rows), fair.duplicate_of(&rows));
+        assert_eq!(colliding.duplicates(&rows), vec![(2, 1)]);
+        assert_eq!(colliding.duplicates(&rows), fair.duplicates(&rows));
     }
 
     #[test]
@@ -425,10 +453,7 @@ mod tests {
             None,
         ]));
         let rows = IdxCa::from_vec("row".into(), vec![10, 11, 12, 13, 14, 15]);
-        assert_eq!(
-            index.duplicate_of(&rows),
-            vec![None, None, Some(10), None, Some(10), None]
-        );
+        assert_eq!(index.duplicates(&rows), vec![(2, 10), (4, 10)]);
     }
 
     #[test]
@@ -445,19 +470,16 @@ mod tests {
         let index = IdIndex::new(&known);
         assert!(index.ascending);
         assert_eq!(
-            index.lookup(&probe),
+            looked_up(&index, &probe),
             vec![Some(0), Some(1), Some(1), None, Some(3), None]
         );
         let rows = IdxCa::from_vec("row".into(), vec![10, 11, 12, 13, 14]);
-        assert_eq!(
-            index.duplicate_of(&rows),
-            vec![None, None, Some(11), None, None]
-        );
+        assert_eq!(index.duplicates(&rows), vec![(2, 11)]);
         // Neither answer needed a hash.
         assert!(index.hashed.get().is_none());
         let hashed = IdIndex::new(&known).hashed_only();
-        assert_eq!(hashed.lookup(&probe), index.lookup(&probe));
-        assert_eq!(hashed.duplicate_of(&rows), index.duplicate_of(&rows));
+        assert_eq!(looked_up(&hashed, &probe), looked_up(&index, &probe));
+        assert_eq!(hashed.duplicates(&rows), index.duplicates(&rows));
         // A probe out of order, or a null among the ids, is hashed instead.
         let unsorted = ids(&[Some("c"), Some("a")]);
         assert_eq!(both(&index, &unsorted), vec![Some(3), Some(0)]);
@@ -484,11 +506,12 @@ mod tests {
                 .map(|p| known.iter().position(|k| k == p).map(|i| i as IdxSize))
                 .collect();
             let rows = IdxCa::from_vec("row".into(), (0..known.len() as IdxSize).collect());
-            let first: Vec<Option<IdxSize>> = known
+            let first: Vec<(IdxSize, IdxSize)> = known
                 .iter()
                 .enumerate()
-                .map(|(at, k)| {
-                    known[..at].iter().position(|e| e == k).map(|i| i as IdxSize)
+                .filter_map(|(at, k)| {
+                    let earlier = known[..at].iter().position(|e| e == k)?;
+                    Some((at as IdxSize, earlier as IdxSize))
                 })
                 .collect();
             for index in [
@@ -496,7 +519,7 @@ mod tests {
                 IdIndex::new(&column(&known)).hashed_only(),
             ] {
                 proptest::prop_assert_eq!(&both(&index, &column(&probe)), &scan);
-                proptest::prop_assert_eq!(&index.duplicate_of(&rows), &first);
+                proptest::prop_assert_eq!(&index.duplicates(&rows), &first);
             }
         }
     }

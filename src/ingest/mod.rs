@@ -290,17 +290,15 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
             let unknown = reasons.code("unknown invoice_id");
             let early = reasons.code("payment_date before the invoice's issue_date");
             let mut payments = lf.collect()?;
-            let rows = look_up(&mut payments, INVOICE_ID, &invoice_ids)?;
-            let found =
-                invoice_issue.take(&IdxCa::from_iter_options(ROW.into(), rows.into_iter()))?;
-            Ok(payments.hstack(found.columns())?.lazy().with_column(
-                when(col(ISSUE).is_null())
-                    .then(lit(unknown))
-                    .when(col(PAYMENT_DATE).lt(col(ISSUE)))
-                    .then(lit(early))
-                    .otherwise(col(REASON))
-                    .alias(REASON),
-            ))
+            let rows = look_up(&mut payments, INVOICE_ID, &invoice_ids, ROW)?;
+            let found = invoice_issue.take(&rows)?;
+            flag_where(
+                payments.hstack(found.columns())?,
+                vec![
+                    (col(ISSUE).is_null(), unknown),
+                    (col(PAYMENT_DATE).lt(col(ISSUE)).fill_null(false), early),
+                ],
+            )
         },
         &[INVOICE_KEY],
     )?;
@@ -397,8 +395,9 @@ fn look_up(
     df: &mut DataFrame,
     column: &str,
     index: &ids::IdIndex,
-) -> PolarsResult<Vec<Option<IdxSize>>> {
-    Ok(index.lookup(&in_one_chunk(df, column)?))
+    name: &str,
+) -> PolarsResult<IdxCa> {
+    Ok(index.lookup(&in_one_chunk(df, column)?, name.into()))
 }
 
 /// The text `column` of `df` in one chunk, put back into `df` that way: the
@@ -439,14 +438,40 @@ fn flag_known(
     unknown: u32,
 ) -> PolarsResult<LazyFrame> {
     let mut df = lf.collect()?;
-    let keys = look_up(&mut df, column, known)?;
-    df.with_column(IdxCa::from_iter_options(key.into(), keys.into_iter()).into_column())?;
-    Ok(df.lazy().with_column(
-        when(col(column).is_not_null().and(col(key).is_null()))
-            .then(lit(unknown))
-            .otherwise(col(REASON))
-            .alias(REASON),
-    ))
+    let keys = look_up(&mut df, column, known, key)?;
+    // A key is null for a null id or an unknown one.
+    let any_unknown = keys.null_count() > df.column(column)?.null_count();
+    df.with_column(keys.into_column())?;
+    if !any_unknown {
+        return Ok(df.lazy());
+    }
+    flag_where(
+        df,
+        vec![(col(column).is_not_null().and(col(key).is_null()), unknown)],
+    )
+}
+
+/// `df` with [`REASON`] set to the code of the first of `rules` a row
+/// breaks, where it is still null. Only when some row breaks one is the
+/// reason column built (mostly none does, and 10M codes cost memory).
+fn flag_where(df: DataFrame, rules: Vec<(Expr, u32)>) -> PolarsResult<LazyFrame> {
+    let broken = df
+        .clone()
+        .lazy()
+        .select([any_rule_broken(&rules)])
+        .collect()?;
+    if !broken[0].bool()?.any() {
+        return Ok(df.lazy());
+    }
+    let reason = rules
+        .into_iter()
+        .rev()
+        .fold(col(REASON), |otherwise, (cond, code)| {
+            when(col(REASON).is_null().and(cond))
+                .then(lit(code))
+                .otherwise(otherwise)
+        });
+    Ok(df.lazy().with_column(reason.alias(REASON)))
 }
 
 /// The reasons rows of one table are rejected for. Rows carry a `u32` code
@@ -690,18 +715,22 @@ fn load_table(
     if let Some(id) = id_column(spec) {
         let mut checked = ok.collect().map_err(internal)?;
         let by_hash = ids::IdIndex::new(&in_one_chunk(&mut checked, id).map_err(internal)?);
-        let first = by_hash.duplicate_of(
+        let duplicates = by_hash.duplicates(
             checked
                 .column(ROW)
                 .and_then(Column::idx)
                 .map_err(internal)?,
         );
-        ok = if first.iter().all(Option::is_none) {
+        ok = if duplicates.is_empty() {
             // Nothing more is removed: positions in the index are rows.
             index = Some(by_hash);
             checked.lazy()
         } else {
             let duplicate = reasons.code(&format!("duplicate {id}"));
+            let mut first = vec![None; checked.height()];
+            for (position, row) in duplicates {
+                first[position as usize] = Some(row);
+            }
             let with_dups = checked
                 .lazy()
                 .with_column(lit(Series::new(FIRST.into(), first)).alias(FIRST))

@@ -80,8 +80,9 @@ impl RunFolder {
         &self.written
     }
 
-    fn record(&mut self, file: &str) -> Result<()> {
+    fn record(&mut self, file: &str, started: std::time::Instant) -> Result<()> {
         let sha256 = crate::ingest::file_sha256(&self.path(file))?;
+        tracing::debug!(file, ms = started.elapsed().as_millis() as u64, "written");
         self.written.push(WrittenFile {
             file: file.to_string(),
             sha256,
@@ -90,25 +91,28 @@ impl RunFolder {
     }
 
     pub fn write_csv(&mut self, file: &str, df: &mut DataFrame) -> Result<()> {
+        let started = std::time::Instant::now();
         injected_fault(file)?;
         super::write_csv(df, &self.path(file))?;
-        self.record(file)
+        self.record(file, started)
     }
 
     pub fn write_parquet(&mut self, file: &str, df: &mut DataFrame) -> Result<()> {
+        let started = std::time::Instant::now();
         injected_fault(file)?;
         super::write_parquet(df, &self.path(file))?;
-        self.record(file)
+        self.record(file, started)
     }
 
     pub fn write_text(&mut self, file: &str, text: &str) -> Result<()> {
+        let started = std::time::Instant::now();
         injected_fault(file)?;
         super::write_atomic(&self.path(file), |w| {
             use std::io::Write;
             w.write_all(text.as_bytes())?;
             Ok(())
         })?;
-        self.record(file)
+        self.record(file, started)
     }
 
     /// Puts the staged files in place of the target's, all at once.
