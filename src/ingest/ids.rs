@@ -38,6 +38,9 @@ pub fn stable_hash(id: &str) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// One chunk of a text column.
+type Texts = <StringType as PolarsDataType>::Array;
+
 /// A position in [`IdIndex::lookup_in_order`]'s answer: the id is not there.
 const NOT_FOUND: IdxSize = IdxSize::MAX;
 
@@ -45,9 +48,14 @@ const NOT_FOUND: IdxSize = IdxSize::MAX;
 /// of merging sorted hashes.
 const SMALL: usize = 1 << 20;
 
-/// The ids of one column, by hash: built once, probed by [`IdIndex::lookup`].
+/// The ids of one column: built once, probed by [`IdIndex::lookup`].
 pub struct IdIndex<S = PlRandomState> {
+    /// As given, in as many chunks as read: ascending ids that are only
+    /// checked for duplicates are never copied.
     ids: StringChunked,
+    /// `ids` in one chunk, made on first need (positions are then plain
+    /// offsets): for lookups among them and for hashing.
+    one_chunk: OnceLock<StringChunked>,
     state: S,
     /// The ids have no null and never descend (byte order).
     ascending: bool,
@@ -65,29 +73,38 @@ impl IdIndex {
 impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     /// Any hasher gives the same answers; only the speed depends on it.
     pub fn with_hasher(ids: &StringChunked, state: S) -> Self {
-        let ids = ids.rechunk().into_owned();
-        let ascending = never_descending(&ids);
+        let ascending = never_descending(ids);
         Self {
-            ids,
+            ids: ids.clone(),
+            one_chunk: OnceLock::new(),
             state,
             ascending,
             hashed: OnceLock::new(),
         }
     }
 
+    /// The ids in one chunk.
+    fn single(&self) -> &StringChunked {
+        match self.ids.chunks().len() <= 1 {
+            true => &self.ids,
+            false => self
+                .one_chunk
+                .get_or_init(|| self.ids.rechunk().into_owned()),
+        }
+    }
+
     /// The (hash, position) pairs, sorted, built the first time.
     fn hashed(&self) -> &[(u64, u32)] {
         self.hashed
-            .get_or_init(|| sorted_hashes(&self.ids, &self.state))
+            .get_or_init(|| sorted_hashes(self.single(), &self.state))
     }
 
     /// For each value of `probe`: the position in the indexed column of an
     /// equal id (the first, if the indexed ids repeat), or null for a null
     /// or an id not there; the column is called `name`.
     pub fn lookup(&self, probe: &StringChunked, name: PlSmallStr) -> IdxCa {
-        let probe = probe.rechunk();
-        if self.ascending && never_descending(&probe) {
-            let found = self.lookup_in_order(&probe);
+        if self.ascending && never_descending(probe) {
+            let found = self.lookup_in_order(probe);
             if !found.contains(&NOT_FOUND) {
                 // Every id found (the usual case): the positions as they are.
                 return IdxCa::from_vec(name, found);
@@ -97,6 +114,7 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
                 found.into_iter().map(|p| (p != NOT_FOUND).then_some(p)),
             );
         }
+        let probe = probe.rechunk();
         let found = match self.ids.len() <= SMALL {
             true => self.lookup_in_map(&probe),
             false => self.lookup_by_merge(&probe),
@@ -105,14 +123,24 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     }
 
     /// [`Self::lookup`] for ascending ids and a probe that never descends
-    /// (one chunk): each slice of the probe finds its start among the ids
-    /// by binary search, then walks both in step. The first of repeated
-    /// ids is found, as the search stops at the first not below.
-    /// Positions, [`NOT_FOUND`] for an id not there.
+    /// (in any number of chunks): each slice of a probe chunk finds its
+    /// start among the ids by binary search, then walks both in step. The
+    /// first of repeated ids is found, as the search stops at the first
+    /// not below. Positions, [`NOT_FOUND`] for an id not there.
     fn lookup_in_order(&self, probe: &StringChunked) -> Vec<IdxSize> {
-        let known = self.ids.downcast_as_array();
-        let texts = probe.downcast_as_array();
-        let mut found = vec![NOT_FOUND; texts.len()];
+        let known = self.single().downcast_as_array();
+        let mut found = vec![NOT_FOUND; probe.len()];
+        let mut rest = found.as_mut_slice();
+        for texts in probe.downcast_iter() {
+            let (out, after) = rest.split_at_mut(texts.len());
+            rest = after;
+            Self::walk_in_order(known, texts, out);
+        }
+        found
+    }
+
+    /// [`Self::lookup_in_order`] of one probe chunk into `found`.
+    fn walk_in_order(known: &Texts, texts: &Texts, found: &mut [IdxSize]) {
         let slice = texts
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
@@ -142,7 +170,6 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
                     }
                 }
             });
-        found
     }
 
     /// [`Self::lookup`] by merging sorted hashes, for many known ids (the
@@ -150,7 +177,7 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     fn lookup_by_merge(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
         let wanted = sorted_hashes(probe, &self.state);
         let texts = probe.downcast_as_array();
-        let known = self.ids.downcast_as_array();
+        let known = self.single().downcast_as_array();
         let build = self.hashed();
         // The top bits of a hash pick a slice; both lists are cut at the
         // same hashes, so each slice is merged on its own. The merge only
@@ -210,7 +237,7 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     /// 100k customers) this beats sorting millions of probes. `probe` in
     /// one chunk.
     fn lookup_in_map(&self, probe: &StringChunked) -> Vec<Option<IdxSize>> {
-        let known = self.ids.downcast_as_array();
+        let known = self.single().downcast_as_array();
         let mut map: std::collections::HashMap<&str, IdxSize, S> =
             std::collections::HashMap::with_capacity_and_hasher(known.len(), self.state.clone());
         for (position, id) in known.iter().enumerate() {
@@ -230,21 +257,22 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     /// empty when no id repeats (the usual case, so nothing the length of
     /// the table is built). `rows` must ascend with position.
     pub fn duplicates(&self, rows: &IdxCa) -> Vec<(IdxSize, IdxSize)> {
-        let texts = self.ids.downcast_as_array();
         let mut out = Vec::new();
         let row = |position: usize| rows.get(position).expect("a row per id");
         if self.ascending {
             // Equal ids are neighbours; a run's first is its first occurrence.
-            let mut run_start = 0;
-            for at in 1..texts.len() {
-                if texts.value(at) == texts.value(at - 1) {
+            let (mut run_start, mut previous) = (0, None);
+            for (at, id) in self.ids.iter().enumerate() {
+                if id.is_some() && id == previous {
                     out.push((at as IdxSize, row(run_start)));
                 } else {
                     run_start = at;
                 }
+                previous = id;
             }
             return out;
         }
+        let texts = self.single().downcast_as_array();
         for run in self
             .hashed()
             .chunk_by(|a, b| a.0 == b.0)
@@ -266,16 +294,23 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
     }
 }
 
-/// True when the single-chunk `ids` hold no null and never descend in byte
-/// order. Stops at the first descent, so unsorted ids cost little.
+/// True when `ids` hold no null and never descend in byte order, within
+/// and across chunks. Stops at the first descent, so unsorted ids cost
+/// little.
 fn never_descending(ids: &StringChunked) -> bool {
     if ids.null_count() > 0 {
         return false;
     }
-    let texts = ids.downcast_as_array();
-    (1..texts.len())
-        .into_par_iter()
-        .all(|at| texts.value(at - 1) <= texts.value(at))
+    let chunks: Vec<&Texts> = ids.downcast_iter().filter(|a| a.len() > 0).collect();
+    let across = chunks
+        .windows(2)
+        .all(|w| w[0].value(w[0].len() - 1) <= w[1].value(0));
+    across
+        && chunks.iter().all(|texts| {
+            (1..texts.len())
+                .into_par_iter()
+                .all(|at| texts.value(at - 1) <= texts.value(at))
+        })
 }
 
 /// (hash, position) of every non-null id of the single-chunk `ids`, sorted.
@@ -522,5 +557,41 @@ mod tests {
                 proptest::prop_assert_eq!(&index.duplicates(&rows), &first);
             }
         }
+    }
+
+    /// A column of `parts`, one chunk each.
+    fn chunked(parts: &[&[&str]]) -> StringChunked {
+        let mut out = StringChunked::from_iter_values("id".into(), parts[0].iter().copied());
+        for part in &parts[1..] {
+            out.append(&StringChunked::from_iter_values(
+                "id".into(),
+                part.iter().copied(),
+            ))
+            .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn ascending_ids_in_chunks_are_matched_in_place() {
+        // A repeat across a chunk boundary.
+        let known = chunked(&[&["a", "b"], &["b", "c"], &["d"]]);
+        assert_eq!(known.chunks().len(), 3);
+        let index = IdIndex::new(&known);
+        assert!(index.ascending);
+        let rows = IdxCa::from_vec("row".into(), vec![10, 11, 12, 13, 14]);
+        assert_eq!(index.duplicates(&rows), vec![(2, 11)]);
+        // Checked for duplicates without a copy in one chunk.
+        assert!(index.one_chunk.get().is_none());
+        let probe = chunked(&[&["a", "b"], &["bb", "c"], &["c", "e"]]);
+        assert_eq!(
+            both(&index, &probe),
+            vec![Some(0), Some(1), None, Some(3), Some(3), None]
+        );
+        // A descent only where two chunks meet is still a descent.
+        assert!(!never_descending(&chunked(&[&["a", "c"], &["b", "d"]])));
+        let unsorted = IdIndex::new(&chunked(&[&["a", "c"], &["b", "c"]]));
+        assert!(!unsorted.ascending);
+        assert_eq!(unsorted.duplicates(&rows), vec![(3, 11)]);
     }
 }

@@ -289,8 +289,8 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         &|lf, reasons| {
             let unknown = reasons.code("unknown invoice_id");
             let early = reasons.code("payment_date before the invoice's issue_date");
-            let mut payments = lf.collect()?;
-            let rows = look_up(&mut payments, INVOICE_ID, &invoice_ids, ROW)?;
+            let payments = lf.collect()?;
+            let rows = look_up(&payments, INVOICE_ID, &invoice_ids, ROW)?;
             let found = invoice_issue.take(&rows)?;
             flag_where(
                 payments.hstack(found.columns())?,
@@ -389,24 +389,9 @@ fn with_key_after_contract(df: DataFrame, n: usize, key: &str) -> Result<DataFra
 }
 
 /// The position in `index` of each row's `column` (see
-/// [`ids::IdIndex::lookup`]), the column put in one chunk first (as the
-/// lookup reads it, and the book keeps it).
-fn look_up(
-    df: &mut DataFrame,
-    column: &str,
-    index: &ids::IdIndex,
-    name: &str,
-) -> PolarsResult<IdxCa> {
-    Ok(index.lookup(&in_one_chunk(df, column)?, name.into()))
-}
-
-/// The text `column` of `df` in one chunk, put back into `df` that way: the
-/// id matching reads it in place, later stages get one chunk, and no copy
-/// is made twice.
-fn in_one_chunk(df: &mut DataFrame, column: &str) -> PolarsResult<StringChunked> {
-    let texts = df.column(column)?.str()?.rechunk().into_owned();
-    df.with_column(texts.clone().into_column())?;
-    Ok(texts)
+/// [`ids::IdIndex::lookup`]), as a key column called `name`.
+fn look_up(df: &DataFrame, column: &str, index: &ids::IdIndex, name: &str) -> PolarsResult<IdxCa> {
+    Ok(index.lookup(df.column(column)?.str()?, name.into()))
 }
 
 /// The index of `frame`'s ids in `column`: `built` when the duplicate
@@ -438,7 +423,7 @@ fn flag_known(
     unknown: u32,
 ) -> PolarsResult<LazyFrame> {
     let mut df = lf.collect()?;
-    let keys = look_up(&mut df, column, known, key)?;
+    let keys = look_up(&df, column, known, key)?;
     // A key is null for a null id or an unknown one.
     let any_unknown = keys.null_count() > df.column(column)?.null_count();
     df.with_column(keys.into_column())?;
@@ -713,8 +698,9 @@ fn load_table(
     let mut ok = keep_unflagged(checked).map_err(internal)?.lazy();
     let mut index = None;
     if let Some(id) = id_column(spec) {
-        let mut checked = ok.collect().map_err(internal)?;
-        let by_hash = ids::IdIndex::new(&in_one_chunk(&mut checked, id).map_err(internal)?);
+        let checked = ok.collect().map_err(internal)?;
+        let by_hash =
+            ids::IdIndex::new(checked.column(id).and_then(Column::str).map_err(internal)?);
         let duplicates = by_hash.duplicates(
             checked
                 .column(ROW)

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::config::TableReadSettings;
 use crate::error::Error;
@@ -165,8 +166,18 @@ pub fn read(source: &Source, settings: &TableReadSettings) -> Result<DataFrame, 
             df.rename(name.as_str(), clean.into()).map_err(unreadable)?;
         }
     }
-    // One chunk per column from here on: every later step (parsing, the id
-    // matching, the book) reads it in place instead of each copying it.
-    df.rechunk_mut_par();
-    Ok(df)
+    // One chunk per column from here on (every later step reads it in
+    // place instead of each copying it), except text: the id matching
+    // reads ids in their chunks, and most ids are dropped once matched, so
+    // copying them (the largest columns) would be wasted.
+    let height = df.height();
+    let columns: Vec<Column> = df
+        .into_columns()
+        .into_par_iter()
+        .map(|c| match c.dtype().is_string() {
+            true => c,
+            false => c.rechunk(),
+        })
+        .collect();
+    DataFrame::new(height, columns).map_err(unreadable)
 }
