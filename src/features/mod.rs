@@ -240,56 +240,60 @@ pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
 }
 
 /// The total of [`invoice_state`]'s `__open` on day `d` (cents), without
-/// building the state: one pass over the payments adds each into its
-/// invoice's slot, one over the invoices sums what is left open. The KPIs'
-/// beginning balance (at 100k, in a slow hour: 1.0-1.2 s as a state,
-/// 0.8-0.9 s this way, three pairs).
+/// building the state: the invoices open on `d` (issued, neither settled
+/// nor written off yet) are picked first, then one pass over the payments
+/// adds those dated up to `d` into their invoice's slot. The KPIs'
+/// beginning balance (at 100k: 0.33 s when every invoice had a slot and
+/// the columns were built as frames first, 0.06 s this way).
 pub fn open_cents_on(book: &Book, d: i32) -> PolarsResult<i64> {
-    let invoices = book
+    let after_d_or_never = |c: &str| day(c).gt(lit(d)).fill_null(lit(true));
+    let open = book
         .invoices
         .clone()
         .lazy()
-        .select([
-            day(s::ISSUE_DATE).lt_eq(lit(d)).alias("__issued"),
-            // Settled and written off count from their own day on.
-            (day(s::SETTLED_DATE).gt(lit(d)).fill_null(lit(true)))
-                .and(day(s::WRITTEN_OFF_DATE).gt(lit(d)).fill_null(lit(true)))
-                .alias("__open_on_d"),
-            cents(s::AMOUNT).alias("__amount"),
-        ])
+        .filter(
+            day(s::ISSUE_DATE)
+                .lt_eq(lit(d))
+                .and(after_d_or_never(s::SETTLED_DATE))
+                .and(after_d_or_never(s::WRITTEN_OFF_DATE)),
+        )
+        .select([col(s::INVOICE_KEY), cents(s::AMOUNT).alias("__amount")])
         .collect()?;
-    let payments = book
+    let keys = open.column(s::INVOICE_KEY)?.idx()?.rechunk();
+    let amounts = open.column("__amount")?.i64()?.rechunk();
+    let (keys, amounts) = (keys.cont_slice()?, amounts.cont_slice()?);
+    // Invoice key -> its place among the open ones.
+    let mut slot = vec![u32::MAX; keys.iter().max().map_or(0, |&k| k as usize + 1)];
+    for (i, &k) in keys.iter().enumerate() {
+        slot[k as usize] = i as u32;
+    }
+    let mut paid = vec![0i64; keys.len()];
+    let pay_keys = book.payments.column(s::INVOICE_KEY)?.idx()?.rechunk();
+    let pay_days = book
         .payments
-        .clone()
-        .lazy()
-        .filter(day(s::PAYMENT_DATE).lt_eq(lit(d)))
-        .select([col(s::INVOICE_KEY), cents(s::AMOUNT).alias("__cents")])
-        .collect()?;
-    let row_of_key = crate::ingest::InvoiceRows::new(&book.invoices)?;
-    let mut paid = vec![0i64; invoices.height()];
-    let keys = payments.column(s::INVOICE_KEY)?.idx()?;
-    let amounts = payments.column("__cents")?.i64()?;
-    for (key, cents) in keys.iter().zip(amounts.iter()) {
-        let row = key.and_then(|k| row_of_key.row(k));
-        if let (Some(row), Some(cents)) = (row, cents) {
-            paid[row] += cents;
-        }
-    }
-    let issued = invoices.column("__issued")?.bool()?;
-    let open = invoices.column("__open_on_d")?.bool()?;
-    let amount = invoices.column("__amount")?.i64()?;
-    let mut total = 0;
-    for (row, ((issued, open), amount)) in issued
+        .column(s::PAYMENT_DATE)?
+        .date()?
+        .physical()
+        .rechunk();
+    let pay_money = book.payments.column(s::AMOUNT)?.f64()?.rechunk();
+    for ((&k, &day), &money) in pay_keys
+        .cont_slice()?
         .iter()
-        .zip(open.iter())
-        .zip(amount.iter())
-        .enumerate()
+        .zip(pay_days.cont_slice()?)
+        .zip(pay_money.cont_slice()?)
     {
-        if issued == Some(true) && open == Some(true) {
-            total += (amount.unwrap_or(0) - paid[row]).max(0);
+        match slot.get(k as usize) {
+            Some(&at) if at != u32::MAX && day <= d => {
+                paid[at as usize] += (money * 100.0).round() as i64;
+            }
+            _ => {}
         }
     }
-    Ok(total)
+    Ok(amounts
+        .iter()
+        .zip(&paid)
+        .map(|(amount, paid)| (amount - paid).max(0))
+        .sum())
 }
 
 /// The open-amount aggregates (cents, counts, days), in this order: zero

@@ -25,7 +25,6 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::exprs::{cents, day};
 use crate::schema::*;
 pub use source::Format;
 
@@ -137,10 +136,17 @@ pub struct InputFile {
 
 impl IngestReport {
     /// Every file read, with its SHA-256, in table order then path order.
+    /// Files are hashed side by side (each hash is one thread's work).
     pub fn input_files(&self, input: &Path) -> Result<Vec<InputFile>, Error> {
-        let mut out = Vec::new();
-        for t in &self.tables {
-            for file in &t.files {
+        use rayon::prelude::*;
+        let files: Vec<(&'static str, &PathBuf)> = self
+            .tables
+            .iter()
+            .flat_map(|t| t.files.iter().map(move |file| (t.table, file)))
+            .collect();
+        files
+            .into_par_iter()
+            .map(|(table, file)| {
                 let sha256 = source::file_sha256(file).map_err(|e| {
                     Error::input(file.display().to_string(), format!("cannot read: {e}"))
                 })?;
@@ -150,14 +156,13 @@ impl IngestReport {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                out.push(InputFile {
-                    table: t.table,
+                Ok(InputFile {
+                    table,
                     path,
                     sha256,
-                });
-            }
-        }
-        Ok(out)
+                })
+            })
+            .collect()
     }
 
     /// `sha256:<hex>` over the lines `table path sha256` of [`Self::input_files`]:
@@ -1077,32 +1082,43 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
 /// key with a counting sort (no hashing, no global sort), and each invoice's
 /// few payments are settled on their own, in parallel.
 fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFrame, Error> {
+    // Validated columns: no nulls, one chunk each (read so, filtered so).
     let amounts = invoices
-        .clone()
-        .lazy()
-        .select([cents(AMOUNT)])
-        .collect()
-        .map_err(internal)?;
-    let amounts = amounts[0].i64().map_err(internal)?.rechunk();
+        .column(AMOUNT)
+        .and_then(Column::f64)
+        .map_err(internal)?
+        .rechunk();
+    let keys = payments
+        .column(INVOICE_KEY)
+        .and_then(Column::idx)
+        .map_err(internal)?
+        .rechunk();
+    let days = payments
+        .column(PAYMENT_DATE)
+        .and_then(Column::date)
+        .map_err(internal)?
+        .physical()
+        .rechunk();
     let paid = payments
-        .clone()
-        .lazy()
-        .select([col(INVOICE_KEY), day(PAYMENT_DATE), cents(AMOUNT)])
-        .collect()
-        .map_err(internal)?;
-    let keys = paid[0].idx().map_err(internal)?.rechunk();
-    let days = paid[1].i32().map_err(internal)?.rechunk();
-    let paid_cents = paid[2].i64().map_err(internal)?.rechunk();
+        .column(AMOUNT)
+        .and_then(Column::f64)
+        .map_err(internal)?
+        .rechunk();
     let (settled, count) = settle(
         amounts.cont_slice().map_err(internal)?,
         keys.cont_slice().map_err(internal)?,
         days.cont_slice().map_err(internal)?,
-        paid_cents.cont_slice().map_err(internal)?,
+        paid.cont_slice().map_err(internal)?,
     );
-    let settled = Column::new(SETTLED_DATE.into(), settled)
+    // Unsettled invoices: null in both (a count of 0 marks them).
+    let settled_valid = Some(count.iter().map(|&n| n > 0).collect());
+    let count_valid = Some(count.iter().map(|&n| n > 0).collect());
+    let settled = Int32Chunked::from_vec_validity(SETTLED_DATE.into(), settled, settled_valid)
+        .into_column()
         .cast(&DataType::Date)
         .map_err(internal)?;
-    let count = Column::new(PAYMENTS_TO_SETTLE.into(), count);
+    let count = Int64Chunked::from_vec_validity(PAYMENTS_TO_SETTLE.into(), count, count_valid)
+        .into_column();
     let mut invoices = invoices;
     invoices
         .with_column(settled)
@@ -1128,17 +1144,14 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
     invoices.lazy().select(order).collect().map_err(internal)
 }
 
-/// Per invoice key (`amounts[key]`, cents): the settlement day and the
-/// number of payments it took, from payments given as parallel slices of
-/// invoice key, day number and cents (no nulls: validated rows).
-fn settle(
-    amounts: &[i64],
-    keys: &[IdxSize],
-    days: &[i32],
-    paid: &[i64],
-) -> (Vec<Option<i32>>, Vec<Option<i64>>) {
+/// Per invoice key (`amounts[key]`, money): the settlement day and the
+/// number of payments it took (0, and day 0, for an invoice not settled),
+/// from payments given as parallel slices of invoice key, day number and
+/// money (no nulls: validated rows). Money is summed in whole cents.
+fn settle(amounts: &[f64], keys: &[IdxSize], days: &[i32], paid: &[f64]) -> (Vec<i32>, Vec<i64>) {
     use rayon::prelude::*;
-    // Counting sort of the payments by invoice key.
+    let cents = |money: f64| (money * 100.0).round() as i64;
+    // Counting sort of the payments (their positions) by invoice key.
     let mut start = vec![0usize; amounts.len() + 1];
     for &k in keys {
         start[k as usize + 1] += 1;
@@ -1147,24 +1160,31 @@ fn settle(
         start[i + 1] += start[i];
     }
     let mut next = start.clone();
-    let mut sorted = vec![(0i32, 0i64); keys.len()];
-    for ((&k, &d), &p) in keys.iter().zip(days).zip(paid) {
-        sorted[next[k as usize]] = (d, p);
+    let mut sorted = vec![0u32; keys.len()];
+    for (at, &k) in keys.iter().enumerate() {
+        sorted[next[k as usize]] = at as u32;
         next[k as usize] += 1;
     }
+    drop(next);
     (0..amounts.len())
         .into_par_iter()
-        .map(|k| {
-            let mut own = sorted[start[k]..start[k + 1]].to_vec();
+        .map_init(Vec::new, |own: &mut Vec<(i32, i64)>, k| {
+            own.clear();
+            own.extend(
+                sorted[start[k]..start[k + 1]]
+                    .iter()
+                    .map(|&at| (days[at as usize], cents(paid[at as usize]))),
+            );
             own.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            let due = cents(amounts[k]) - SETTLE_TOLERANCE_CENTS;
             let mut sum = 0i64;
             for (i, &(d, p)) in own.iter().enumerate() {
                 sum += p;
-                if sum >= amounts[k] - SETTLE_TOLERANCE_CENTS {
-                    return (Some(d), Some(i as i64 + 1));
+                if sum >= due {
+                    return (d, i as i64 + 1);
                 }
             }
-            (None, None)
+            (0, 0)
         })
         .unzip()
 }
