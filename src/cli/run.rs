@@ -90,7 +90,6 @@ struct Timing {
 
 pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     let started = Instant::now();
-    without_huge_pages();
     progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
     let card = artifact::load(&args.model)?;
@@ -174,27 +173,6 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     progress.finish();
     println!("{}", closing_line(&result.summary, as_of, started));
     Ok(())
-}
-
-/// Turns transparent huge pages off for this process (Linux; elsewhere,
-/// nothing). Polars' buffers come and go in large numbers, and 2 MB pages
-/// hold memory that 4 kB pages would give back: at 100k customers the
-/// run's peak RSS was 2.69-2.73 GB with them and 2.32-2.33 GB without, in
-/// the same time (three pairs; docs/performance.md). `train` gained
-/// nothing from it, so only the nightly run asks. Failure is harmless.
-fn without_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag on this
-    // process; it reads no memory of ours.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_THP_DISABLE,
-            1 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        );
-    }
 }
 
 /// A stable id: the same day, input files, model and config give the same id.
