@@ -344,6 +344,12 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
             "in memory"
         );
     }
+    // The text columns kept (customer names, invoice ids) in one chunk too,
+    // like every other column of the book: later stages filter and gather
+    // them per day.
+    let [mut customers, mut invoices] = [customers, invoices];
+    customers.rechunk_mut_par();
+    invoices.rechunk_mut_par();
     let book = Book {
         customers,
         invoices,
