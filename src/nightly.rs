@@ -116,9 +116,14 @@ pub fn nightly(
     lap("scoring", &mut timings);
 
     // The invoices' state on the day, computed once for the accounts, the
-    // forecast and the KPIs.
+    // forecast and the KPIs. They read open invoices, and the forecast
+    // also those settled within its history window: only those are kept.
     let started = Instant::now();
-    let state = features::invoice_state(book, d).collect()?;
+    let relevant = col("__settled")
+        .is_null()
+        .and(col("__written_off").not())
+        .or(col("__settled").gt(lit(d - config.forecast.history_days)));
+    let state = features::invoice_state_where(book, d, relevant).collect()?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "invoice state");
 
     let cfg = &config.escalation;

@@ -175,6 +175,13 @@ fn finish(
 /// Payments made by `d` are summed only for invoices still open on `d`: the
 /// others' open amount is 0 whatever they were paid.
 pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
+    invoice_state_where(book, d, lit(true))
+}
+
+/// [`invoice_state`]'s rows where `keep` (on its columns before `__paid`)
+/// holds, in the same order, built only for them: the nightly run keeps
+/// the invoices open or settled lately and skips the joins over the rest.
+pub fn invoice_state_where(book: &Book, d: i32, keep: Expr) -> LazyFrame {
     let settled_by_d = day(s::SETTLED_DATE).lt_eq(lit(d));
     let base = book
         .invoices
@@ -200,7 +207,8 @@ pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
                 .lt_eq(lit(d))
                 .fill_null(lit(false))
                 .alias("__written_off"),
-        ]);
+        ])
+        .filter(keep);
     let still_open = base
         .clone()
         .filter(col("__settled").is_null().and(col("__written_off").not()))
