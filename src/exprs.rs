@@ -13,12 +13,17 @@ pub fn cents(column: &str) -> Expr {
     col(column).map(
         |c| {
             let money = c.cast(&DataType::Float64)?;
-            let cents: Int64Chunked =
-                unary_elementwise_values(money.f64()?, |x: f64| (x * 100.0).round() as i64);
+            let cents: Int64Chunked = unary_elementwise_values(money.f64()?, to_cents);
             Ok(cents.into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
     )
+}
+
+/// One amount as whole cents, as [`cents`] converts a column (for code that
+/// reads money columns as slices).
+pub fn to_cents(money: f64) -> i64 {
+    (money * 100.0).round() as i64
 }
 
 /// Cents back to money (`f64`).

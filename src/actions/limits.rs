@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Account;
+use crate::exprs::to_cents;
 use crate::model::reasons::{money_cents as m, percent};
 
 pub const INCREASE: &str = "increase";
@@ -79,7 +80,7 @@ pub struct LimitDecision {
 
 /// `cents` rounded up to a multiple of `step` (money).
 fn round_up(cents: i64, step: f64) -> i64 {
-    let step = (step * 100.0).round() as i64;
+    let step = to_cents(step);
     if step <= 0 {
         return cents;
     }
@@ -144,7 +145,7 @@ pub fn decide(a: &Account, cfg: &LimitsConfig) -> LimitDecision {
         && a.days_since_late_payment
             .is_none_or(|d| d > cfg.no_late_days)
     {
-        let cap = (cfg.max_limit * 100.0).round() as i64;
+        let cap = to_cents(cfg.max_limit);
         let raised = round_up(
             (current as f64 * (1.0 + cfg.increase_pct / 100.0)).round() as i64,
             cfg.round_to,

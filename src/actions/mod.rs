@@ -14,7 +14,7 @@ pub mod limits;
 
 use polars::prelude::*;
 
-use crate::exprs::day;
+use crate::exprs::{day, to_cents};
 use crate::features::names as f;
 use crate::ingest::Book;
 use crate::model::{matrix, score};
@@ -260,7 +260,7 @@ pub fn accounts(
         ],
     )?;
     let after_plan = matrix::bool_column(&frame, "__after_plan")?;
-    let cents = |v: Option<f64>| (v.unwrap_or(0.0) * 100.0).round() as i64;
+    let cents = |v: Option<f64>| to_cents(v.unwrap_or(0.0));
     let int = |v: Option<f64>| v.unwrap_or(0.0) as i64;
     Ok((0..frame.height())
         .map(|i| {

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::dates;
-use crate::exprs::{cents, day, in_window, money, positive};
+use crate::exprs::{cents, day, in_window, money, positive, to_cents};
 use crate::ingest::Book;
 use crate::schema as s;
 use names::*;
@@ -292,7 +292,7 @@ pub fn open_cents_on(book: &Book, d: i32) -> PolarsResult<i64> {
     {
         match slot.get(k as usize) {
             Some(&at) if at != u32::MAX && day <= d => {
-                paid[at as usize] += (money * 100.0).round() as i64;
+                paid[at as usize] += to_cents(money);
             }
             _ => {}
         }

@@ -1155,8 +1155,8 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
 /// from payments given as parallel slices of invoice key, day number and
 /// money (no nulls: validated rows). Money is summed in whole cents.
 fn settle(amounts: &[f64], keys: &[IdxSize], days: &[i32], paid: &[f64]) -> (Vec<i32>, Vec<i64>) {
+    use crate::exprs::to_cents as cents;
     use rayon::prelude::*;
-    let cents = |money: f64| (money * 100.0).round() as i64;
     // Counting sort of the payments (their positions) by invoice key.
     let mut start = vec![0usize; amounts.len() + 1];
     for &k in keys {
