@@ -276,20 +276,9 @@ pub fn open_cents_on(book: &Book, d: i32) -> PolarsResult<i64> {
         slot[k as usize] = i as u32;
     }
     let mut paid = vec![0i64; keys.len()];
-    let pay_keys = book.payments.column(s::INVOICE_KEY)?.idx()?.rechunk();
-    let pay_days = book
-        .payments
-        .column(s::PAYMENT_DATE)?
-        .date()?
-        .physical()
-        .rechunk();
-    let pay_money = book.payments.column(s::AMOUNT)?.f64()?.rechunk();
-    for ((&k, &day), &money) in pay_keys
-        .cont_slice()?
-        .iter()
-        .zip(pay_days.cont_slice()?)
-        .zip(pay_money.cont_slice()?)
-    {
+    let payments = crate::ingest::PaymentColumns::of(&book.payments)?;
+    let (pay_keys, pay_days, pay_money) = payments.slices()?;
+    for ((&k, &day), &money) in pay_keys.iter().zip(pay_days).zip(pay_money) {
         match slot.get(k as usize) {
             Some(&at) if at != u32::MAX && day <= d => {
                 paid[at as usize] += to_cents(money);

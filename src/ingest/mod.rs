@@ -459,15 +459,11 @@ fn flag_where(df: DataFrame, rules: Vec<(Expr, u32)>) -> PolarsResult<LazyFrame>
     if !broken[0].bool()?.any() {
         return Ok(df.lazy());
     }
-    let reason = rules
-        .into_iter()
-        .rev()
-        .fold(col(REASON), |otherwise, (cond, code)| {
-            when(col(REASON).is_null().and(cond))
-                .then(lit(code))
-                .otherwise(otherwise)
-        });
-    Ok(df.lazy().with_column(reason.alias(REASON)))
+    Ok(df.lazy().with_column(
+        col(REASON)
+            .fill_null(first_rule_broken(rules))
+            .alias(REASON),
+    ))
 }
 
 /// The reasons rows of one table are rejected for. Rows carry a `u32` code
@@ -710,9 +706,9 @@ fn load_table(
     let mut index = None;
     if let Some(id) = id_column(spec) {
         let checked = ok.collect().map_err(internal)?;
-        let by_hash =
+        let id_index =
             ids::IdIndex::new(checked.column(id).and_then(Column::str).map_err(internal)?);
-        let duplicates = by_hash.duplicates(
+        let duplicates = id_index.duplicates(
             checked
                 .column(ROW)
                 .and_then(Column::idx)
@@ -720,7 +716,7 @@ fn load_table(
         );
         ok = if duplicates.is_empty() {
             // Nothing more is removed: positions in the index are rows.
-            index = Some(by_hash);
+            index = Some(id_index);
             checked.lazy()
         } else {
             let duplicate = reasons.code(&format!("duplicate {id}"));
@@ -1088,43 +1084,24 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
 /// key with a counting sort (no hashing, no global sort), and each invoice's
 /// few payments are settled on their own, in parallel.
 fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFrame, Error> {
-    // Validated columns: no nulls, one chunk each (read so, filtered so).
+    // Validated: no nulls, one chunk (read so, filtered so).
     let amounts = invoices
         .column(AMOUNT)
         .and_then(Column::f64)
         .map_err(internal)?
         .rechunk();
-    let keys = payments
-        .column(INVOICE_KEY)
-        .and_then(Column::idx)
-        .map_err(internal)?
-        .rechunk();
-    let days = payments
-        .column(PAYMENT_DATE)
-        .and_then(Column::date)
-        .map_err(internal)?
-        .physical()
-        .rechunk();
-    let paid = payments
-        .column(AMOUNT)
-        .and_then(Column::f64)
-        .map_err(internal)?
-        .rechunk();
-    let (settled, count) = settle(
-        amounts.cont_slice().map_err(internal)?,
-        keys.cont_slice().map_err(internal)?,
-        days.cont_slice().map_err(internal)?,
-        paid.cont_slice().map_err(internal)?,
-    );
+    let paid = PaymentColumns::of(payments).map_err(internal)?;
+    let (keys, days, money) = paid.slices().map_err(internal)?;
+    let (settled, count) = settle(amounts.cont_slice().map_err(internal)?, keys, days, money);
     // Unsettled invoices: null in both (a count of 0 marks them).
-    let settled_valid = Some(count.iter().map(|&n| n > 0).collect());
-    let count_valid = Some(count.iter().map(|&n| n > 0).collect());
-    let settled = Int32Chunked::from_vec_validity(SETTLED_DATE.into(), settled, settled_valid)
-        .into_column()
-        .cast(&DataType::Date)
-        .map_err(internal)?;
-    let count = Int64Chunked::from_vec_validity(PAYMENTS_TO_SETTLE.into(), count, count_valid)
-        .into_column();
+    let valid = Some(count.iter().map(|&n| n > 0).collect());
+    let count = Int64Chunked::from_vec_validity(PAYMENTS_TO_SETTLE.into(), count, valid);
+    let settled =
+        Int32Chunked::from_vec_validity(SETTLED_DATE.into(), settled, count.rechunk_validity())
+            .into_column()
+            .cast(&DataType::Date)
+            .map_err(internal)?;
+    let count = count.into_column();
     let mut invoices = invoices;
     invoices
         .with_column(settled)
@@ -1148,6 +1125,39 @@ fn with_settled_date(invoices: DataFrame, payments: &DataFrame) -> Result<DataFr
     order.push(col(INVOICE_KEY));
     order.extend(names[n_contract..].iter().map(|n| col(n.as_str())));
     invoices.lazy().select(order).collect().map_err(internal)
+}
+
+/// A payments table's invoice key, day number and money columns, each in
+/// one chunk, to be read as parallel slices.
+pub struct PaymentColumns {
+    keys: IdxCa,
+    days: Int32Chunked,
+    money: Float64Chunked,
+}
+
+impl PaymentColumns {
+    pub fn of(payments: &DataFrame) -> PolarsResult<Self> {
+        Ok(Self {
+            keys: payments.column(INVOICE_KEY)?.idx()?.rechunk().into_owned(),
+            days: payments
+                .column(PAYMENT_DATE)?
+                .date()?
+                .physical()
+                .rechunk()
+                .into_owned(),
+            money: payments.column(AMOUNT)?.f64()?.rechunk().into_owned(),
+        })
+    }
+
+    /// (invoice key, day, money) of every payment; fails on a null, which
+    /// validated payments do not have.
+    pub fn slices(&self) -> PolarsResult<(&[IdxSize], &[i32], &[f64])> {
+        Ok((
+            self.keys.cont_slice()?,
+            self.days.cont_slice()?,
+            self.money.cont_slice()?,
+        ))
+    }
 }
 
 /// Per invoice key (`amounts[key]`, money): the settlement day and the
