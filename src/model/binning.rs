@@ -146,15 +146,24 @@ pub fn information_value(binning: &Binning) -> f64 {
 
 /// Bins one feature (see the module docs). `values` and `bad` are parallel.
 pub fn bin_feature(values: &[Option<f64>], bad: &[bool], params: &BinningParams) -> Binning {
-    let mut present: Vec<f64> = values
-        .iter()
-        .filter_map(|v| v.filter(|v| !v.is_nan()))
+    bin_rows(|| values.iter().copied().zip(bad.iter().copied()), params)
+}
+
+/// [`bin_feature`] over rows given as (value, bad) by `rows`, which is
+/// called twice (once to find the edges, once to count): the rows are
+/// never gathered into a vector of their own.
+pub fn bin_rows<I>(rows: impl Fn() -> I, params: &BinningParams) -> Binning
+where
+    I: Iterator<Item = (Option<f64>, bool)>,
+{
+    let mut present: Vec<f64> = rows()
+        .filter_map(|(v, _)| v.filter(|v| !v.is_nan()))
         .collect();
     let mut missing = Counts::default();
     let n = present.len();
     if n == 0 {
-        for b in bad {
-            if *b {
+        for (_, b) in rows() {
+            if b {
                 missing.bads += 1
             } else {
                 missing.goods += 1
@@ -194,13 +203,16 @@ pub fn bin_feature(values: &[Option<f64>], bad: &[bool], params: &BinningParams)
         upper: None,
         counts: Counts::default(),
     });
-    // A value belongs to the first bin whose edge it does not exceed.
-    for (v, b) in values.iter().zip(bad) {
+    drop(present);
+    // A value belongs to the first bin whose edge it does not exceed: the
+    // number of edges below it (a count over at most `max_prebins` edges,
+    // branch-free, rather than a binary search).
+    for (v, b) in rows() {
         let counts = match v.filter(|v| !v.is_nan()) {
-            Some(v) => &mut bins[edges.partition_point(|e| *e < v)].counts,
+            Some(v) => &mut bins[edges.iter().map(|e| usize::from(*e < v)).sum::<usize>()].counts,
             None => &mut missing,
         };
-        if *b {
+        if b {
             counts.bads += 1
         } else {
             counts.goods += 1

@@ -20,7 +20,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use super::binning::{bin_feature, information_value, Binning, BinningParams, Direction};
+use super::binning::{bin_rows, information_value, Binning, BinningParams, Direction};
 use super::fit::{fit_logistic, newton_start, FitError, LogisticFit};
 use super::matrix;
 use super::metrics;
@@ -205,13 +205,16 @@ fn build(
         .par_iter()
         .enumerate()
         .map(|(f, name)| {
-            let values: Vec<Option<f64>> = rows.iter().map(|&r| data.columns[f].get(r)).collect();
             let params = BinningParams {
                 max_prebins: config.max_prebins,
                 min_bin_share: config.min_bin_share,
                 direction: direction_for(name, config),
             };
-            let binning = bin_feature(&values, &bad, &params);
+            let column = &data.columns[f];
+            let binning = bin_rows(
+                || rows.iter().map(|&r| (column.get(r), data.bad[r])),
+                &params,
+            );
             let iv = information_value(&binning);
             (binning, iv)
         })
@@ -243,6 +246,22 @@ fn build(
             .iter()
             .map(|&r| all_cards[f].place(data.columns[f].get(r)).woe)
             .collect()
+    };
+
+    let woe_matrix = |features: &[usize], sample: &[usize]| -> Vec<f64> {
+        let cols = features.len();
+        let mut x = vec![0.0; sample.len() * cols];
+        const BLOCK: usize = 8192;
+        x.par_chunks_mut(BLOCK * cols.max(1))
+            .zip(sample.par_chunks(BLOCK))
+            .for_each(|(x, rows)| {
+                for (out, &r) in x.chunks_mut(cols.max(1)).zip(rows) {
+                    for (v, &f) in out.iter_mut().zip(features) {
+                        *v = all_cards[f].place(data.columns[f].get(r)).woe;
+                    }
+                }
+            });
+        x
     };
 
     // Correlation filter, by falling IV.
@@ -289,9 +308,9 @@ fn build(
     let mut fit = None;
     for pass in passes {
         let bad: Vec<bool> = pass.iter().map(|&r| data.bad[r]).collect();
-        // The pass's WoE columns, encoded once (in parallel) for all its
-        // refits: a dropped feature drops its column.
-        let mut columns: Vec<Vec<f64>> = kept.par_iter().map(|&f| woe_of(f, pass)).collect();
+        // The pass's WoE matrix (row-major), encoded once, in parallel, for
+        // all its refits: a dropped feature's column is removed in place.
+        let mut x = woe_matrix(&kept, pass);
         // Newton starts from the previous fit (less a dropped feature): the
         // sample's refits from each other, the fit on every row from the
         // sample's last (4 passes instead of 10; same optimum to Newton's
@@ -308,10 +327,6 @@ fn build(
                     excluded.len()
                 )));
             }
-            let mut x = Vec::with_capacity(pass.len() * kept.len());
-            for i in 0..pass.len() {
-                x.extend(columns.iter().map(|c| c[i]));
-            }
             let start =
                 newton.then(|| newton_start(&x, kept.len(), &bad, config.l2, warm.as_deref()));
             let fit = fit_logistic(&x, kept.len(), &bad, config.l2, start.as_ref())?;
@@ -324,8 +339,8 @@ fn build(
             let Some((i, w)) = wrong else {
                 break Some(fit);
             };
+            remove_column(&mut x, kept.len(), i);
             let f = kept.remove(i);
-            columns.remove(i);
             let mut from = fit.coefficients.clone();
             from.remove(i);
             from.push(fit.intercept);
@@ -351,6 +366,20 @@ fn build(
         fit,
         excluded,
     })
+}
+
+/// Removes column `i` of the row-major matrix `x` of `cols` columns, in
+/// place (each row moves left, never over a row not yet moved).
+fn remove_column(x: &mut Vec<f64>, cols: usize, i: usize) {
+    let rows = x.len() / cols;
+    let mut to = 0;
+    for r in 0..rows {
+        let from = r * cols;
+        x.copy_within(from..from + i, to);
+        x.copy_within(from + i + 1..from + cols, to + i);
+        to += cols - 1;
+    }
+    x.truncate(to);
 }
 
 /// Pearson correlation; 0 when either side does not vary.
@@ -416,7 +445,11 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
     let (holdout, train_rows): (Vec<usize>, Vec<usize>) =
         all.iter().partition(|&&r| data.days[r] > cutoff);
 
-    let on_train = build(&data, &train_rows, config, "training")?;
+    let (on_train, shipped) = rayon::join(
+        || build(&data, &train_rows, config, "training"),
+        || build(&data, &all, config, "labelled"),
+    );
+    let (on_train, shipped) = (on_train?, shipped?);
     let train_bad: Vec<bool> = train_rows.iter().map(|&r| data.bad[r]).collect();
     let train_metrics = measure(&on_train.predict(&data, &train_rows), &train_bad);
     let holdout_bad: Vec<bool> = holdout.iter().map(|&r| data.bad[r]).collect();
@@ -442,7 +475,6 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
     single_feature_holdout_auc.sort_by(|a, b| b.auc.total_cmp(&a.auc));
     lap("validated on the hold-out");
 
-    let shipped = build(&data, &all, config, "labelled")?;
     let mut scores: Vec<f64> = shipped
         .predict(&data, &all)
         .iter()
@@ -518,5 +550,23 @@ mod tests {
         // sum dx dy = (-1.5)(-1.5) + (-0.5)(0.5) + (0.5)(-0.5) + (1.5)(1.5) = 4,
         // sum dx^2 = sum dy^2 = 5, r = 4 / 5 = 0.8.
         assert!((correlation(&a, &[1.0, 3.0, 2.0, 4.0]) - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn removing_a_column_keeps_the_others_in_order() {
+        // 3 rows x 3 columns; each middle, first and last column removed.
+        let x: Vec<f64> = (1..=9).map(f64::from).collect();
+        for (i, want) in [
+            (1, vec![1.0, 3.0, 4.0, 6.0, 7.0, 9.0]),
+            (0, vec![2.0, 3.0, 5.0, 6.0, 8.0, 9.0]),
+            (2, vec![1.0, 2.0, 4.0, 5.0, 7.0, 8.0]),
+        ] {
+            let mut y = x.clone();
+            remove_column(&mut y, 3, i);
+            assert_eq!(y, want, "column {i}");
+        }
+        let mut one = vec![5.0, 6.0];
+        remove_column(&mut one, 1, 0);
+        assert!(one.is_empty());
     }
 }
