@@ -204,7 +204,7 @@ fn build(
     let binned: Vec<(Binning, f64)> = FEATURES
         .par_iter()
         .enumerate()
-        .map(|(f, name)| {
+        .map_init(Vec::new, |scratch, (f, name)| {
             let params = BinningParams {
                 max_prebins: config.max_prebins,
                 min_bin_share: config.min_bin_share,
@@ -214,6 +214,7 @@ fn build(
             let binning = bin_rows(
                 || rows.iter().map(|&r| (column.get(r), data.bad[r])),
                 &params,
+                scratch,
             );
             let iv = information_value(&binning);
             (binning, iv)
