@@ -8,7 +8,7 @@ use earlywarn::config::Config;
 use earlywarn::features::{self, LabelParams};
 use earlywarn::generate::{generate, GenParams};
 use earlywarn::ingest::read_book;
-use earlywarn::model::train::{train, TrainInput};
+use earlywarn::model::train::{train, TrainInput, TrainingRows};
 use earlywarn::nightly::nightly;
 use earlywarn::output::folder::RunFolder;
 use earlywarn::output::{write_run_files, write_table, TableFormat};
@@ -79,7 +79,7 @@ fn bench_model_and_run(c: &mut Criterion) {
     let snapshots = features::snapshots(&book, last, LabelParams::default(), 1).unwrap();
     let config = Config::default();
     let input = || TrainInput {
-        snapshots: snapshots.clone(),
+        rows: TrainingRows::from_snapshots(snapshots.clone()).unwrap(),
         as_of: last,
         bad_event: LabelParams::default(),
         data_fingerprint: String::new(),

@@ -48,7 +48,7 @@ fn train_on(snapshots: &DataFrame) -> Scorecard {
     let s = sample();
     train::train(
         train::TrainInput {
-            snapshots: snapshots.clone(),
+            rows: train::TrainingRows::from_snapshots(snapshots.clone()).unwrap(),
             as_of: s.as_of,
             bad_event: LabelParams::default(),
             data_fingerprint: s.fingerprint.clone(),
@@ -551,4 +551,59 @@ fn training_on_a_customer_sample_says_so_in_the_artifact() {
         .expect_code(2);
     }
     assert!(!wd.path("n.json").exists());
+}
+
+#[test]
+fn training_rows_are_the_labelled_snapshot_rows_within_their_sized_bound() {
+    // `train` sizes its vectors with most_labelled_rows before the sweep
+    // and appends each snapshot day's labelled rows as it is finished.
+    let s = sample();
+    let (book, _) =
+        ingest::read_book(std::path::Path::new("data-samples"), &Config::default()).unwrap();
+    let bound = features::most_labelled_rows(&book, s.as_of, LabelParams::default(), 1).unwrap();
+    let bad = s.snapshots.column("bad").unwrap().bool().unwrap();
+    let labelled = bad.len() - bad.null_count();
+    // The bound is a row per customer and labelled day: the days whose
+    // rows carry a label, counted here from the snapshots themselves.
+    let days = s
+        .snapshots
+        .column("as_of")
+        .unwrap()
+        .date()
+        .unwrap()
+        .physical();
+    let mut labelled_days: Vec<i32> = days
+        .iter()
+        .zip(bad.iter())
+        .filter_map(|(d, b)| b.and(d))
+        .collect();
+    labelled_days.sort_unstable();
+    labelled_days.dedup();
+    assert_eq!(bound, book.customers.height() * labelled_days.len());
+    assert!(labelled > 0 && labelled <= bound, "{labelled} of {bound}");
+    // Day by day or whole, the same rows: the same model.
+    let whole = train_on(&s.snapshots);
+    let mut rows = train::TrainingRows::with_capacity(bound);
+    for day in labelled_days.iter().chain([&i32::MAX]) {
+        // The unlabelled days too (the last one: i32::MAX takes the rest).
+        let from = labelled_days.iter().filter(|d| *d < day).max().copied();
+        let mask = days
+            .iter()
+            .map(|d| d.is_some_and(|d| from.is_none_or(|f| d > f) && d <= *day))
+            .collect::<BooleanChunked>();
+        rows.append(s.snapshots.filter(&mask).unwrap()).unwrap();
+    }
+    assert_eq!(rows.len(), labelled);
+    let by_day = train::train(
+        train::TrainInput {
+            rows,
+            as_of: s.as_of,
+            bad_event: LabelParams::default(),
+            data_fingerprint: s.fingerprint.clone(),
+            customer_sample: None,
+        },
+        &TrainConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(artifact::to_json(&by_day), artifact::to_json(&whole));
 }

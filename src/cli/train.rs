@@ -6,7 +6,7 @@ use earlywarn::config::Config;
 use earlywarn::dates;
 use earlywarn::features::{self, LabelParams};
 use earlywarn::model::scorecard::{CustomerSample, Metrics};
-use earlywarn::model::train::{train, TrainInput};
+use earlywarn::model::train::{train, TrainInput, TrainingRows};
 use earlywarn::model::{artifact, Scorecard};
 use earlywarn::output;
 use earlywarn::progress::Progress;
@@ -86,17 +86,21 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     progress.stage("snapshots");
     // Training needs the snapshots only: the book goes in, and its big
-    // tables are released as soon as they are bucketed.
-    let snapshots = features::into_snapshots(book, as_of, bad_event, config.train.step_months)?;
+    // tables are released as soon as they are bucketed; each snapshot
+    // day's labelled rows become vectors as the day is finished.
+    let step = config.train.step_months;
+    let mut rows =
+        TrainingRows::with_capacity(features::most_labelled_rows(&book, as_of, bad_event, step)?);
+    features::snapshots_each(book, as_of, bad_event, step, |day| rows.append(day))?;
     tracing::info!(
-        rows = snapshots.height(),
+        labelled_rows = rows.len(),
         ms = started.elapsed().as_millis() as u64,
         "snapshots built"
     );
     progress.stage("binning, fitting, validating");
     let card = train(
         TrainInput {
-            snapshots,
+            rows,
             as_of,
             bad_event,
             data_fingerprint,

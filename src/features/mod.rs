@@ -24,8 +24,8 @@ use crate::ingest::Book;
 use crate::schema as s;
 use names::*;
 pub use snapshots::{
-    customer_sample, in_customer_sample, into_snapshots, known_on, label, snapshot_days, snapshots,
-    LabelParams,
+    customer_sample, in_customer_sample, into_snapshots, known_on, label, most_labelled_rows,
+    snapshot_days, snapshots, snapshots_each, LabelParams,
 };
 
 /// Utilisation is capped here (10 = 1000% of the limit); a zero limit with

@@ -30,37 +30,43 @@ impl FloatColumn {
     }
 }
 
-/// The rows of `df` where `keep` is true, as one [`FloatColumn`] per name
-/// (integers and booleans cast), in the order of `names`. `df` is taken:
-/// each column is released once converted, so the frame and its vectors
-/// are never held whole side by side. Converted in parallel.
-pub fn into_float_columns_where(
+impl FloatColumn {
+    /// An empty column with room for `rows` values (room never written to
+    /// costs no memory pages).
+    pub fn with_capacity(rows: usize) -> FloatColumn {
+        FloatColumn {
+            values: Vec::with_capacity(rows),
+            present: Vec::with_capacity(rows),
+        }
+    }
+}
+
+/// Appends the rows of `df` where `keep` is true to `out`, one
+/// [`FloatColumn`] per name (integers and booleans cast), in the order of
+/// `names`. `df` is taken: each column is released once converted, so the
+/// frame and its vectors are never held whole side by side. Converted in
+/// parallel.
+pub fn append_float_columns_where(
     mut df: DataFrame,
     names: &[&str],
     keep: &[bool],
-) -> PolarsResult<Vec<FloatColumn>> {
+    out: &mut [FloatColumn],
+) -> PolarsResult<()> {
     use rayon::prelude::*;
-    let rows = keep.iter().filter(|k| **k).count();
+    assert_eq!(names.len(), out.len(), "a column to append to per name");
     let columns = names
         .iter()
         .map(|name| df.drop_in_place(name))
         .collect::<PolarsResult<Vec<Column>>>()?;
     drop(df);
-    columns
-        .into_par_iter()
-        .map(|c| {
-            let c = c.cast(&DataType::Float64)?;
-            let mut out = FloatColumn {
-                values: Vec::with_capacity(rows),
-                present: Vec::with_capacity(rows),
-            };
-            for (v, _) in c.f64()?.iter().zip(keep).filter(|(_, k)| **k) {
-                out.values.push(v.unwrap_or(0.0));
-                out.present.push(v.is_some());
-            }
-            Ok(out)
-        })
-        .collect()
+    columns.into_par_iter().zip(out).try_for_each(|(c, out)| {
+        let c = c.cast(&DataType::Float64)?;
+        for (v, _) in c.f64()?.iter().zip(keep).filter(|(_, k)| **k) {
+            out.values.push(v.unwrap_or(0.0));
+            out.present.push(v.is_some());
+        }
+        Ok(())
+    })
 }
 
 /// A boolean column, nulls as `None`.

@@ -53,10 +53,8 @@ pub enum TrainError {
 
 /// What training needs besides the settings.
 pub struct TrainInput {
-    /// The frame of `features::snapshots` (rows with `bad` null are ignored).
-    /// Owned: training drops it once its labelled rows are read (~1.7 GB at
-    /// 100k customers).
-    pub snapshots: DataFrame,
+    /// The labelled snapshot rows.
+    pub rows: TrainingRows,
     pub as_of: NaiveDate,
     pub bad_event: LabelParams,
     /// See [`Training::data_fingerprint`].
@@ -117,32 +115,70 @@ fn direction_for(feature: &str, config: &TrainConfig) -> Option<Direction> {
     }
 }
 
-/// The labelled rows, as vectors.
-struct Labelled {
+/// The labelled rows of training snapshots (rows of `features::snapshots`
+/// whose `bad` is known) as plain vectors: the snapshot day, the label and
+/// one column per entry of [`FEATURES`]. Built a snapshot day at a time
+/// ([`Self::append`]), so the snapshots are never held whole as frames
+/// next to their vectors (at 100k customers each is ~1.3 GB).
+pub struct TrainingRows {
     days: Vec<i32>,
     bad: Vec<bool>,
-    /// One column per entry of [`FEATURES`].
     columns: Vec<matrix::FloatColumn>,
 }
 
-fn labelled(snapshots: DataFrame) -> PolarsResult<Labelled> {
-    let label = snapshots.column(BAD)?.bool()?;
-    let known: Vec<bool> = label.iter().map(|b| b.is_some()).collect();
-    let bad = label.iter().flatten().collect();
-    let days = snapshots
-        .column(AS_OF)?
-        .date()?
-        .physical()
-        .iter()
-        .zip(&known)
-        .filter(|(_, k)| **k)
-        .map(|(d, _)| d.unwrap_or(0))
-        .collect();
-    Ok(Labelled {
-        days,
-        bad,
-        columns: matrix::into_float_columns_where(snapshots, FEATURES, &known)?,
-    })
+impl TrainingRows {
+    /// Empty, with room for `rows` rows (see
+    /// `features::most_labelled_rows`): vectors that grow as days are
+    /// appended would be copied as they grow, at the top of the snapshot
+    /// sweep's memory.
+    pub fn with_capacity(rows: usize) -> Self {
+        TrainingRows {
+            days: Vec::with_capacity(rows),
+            bad: Vec::with_capacity(rows),
+            columns: FEATURES
+                .iter()
+                .map(|_| matrix::FloatColumn::with_capacity(rows))
+                .collect(),
+        }
+    }
+
+    /// The labelled rows of a frame of snapshots.
+    pub fn from_snapshots(snapshots: DataFrame) -> PolarsResult<Self> {
+        let mut rows = Self::with_capacity(snapshots.height());
+        rows.append(snapshots)?;
+        Ok(rows)
+    }
+
+    /// Appends the labelled rows of `snapshots` (rows with `bad` null are
+    /// left out), in their order.
+    pub fn append(&mut self, snapshots: DataFrame) -> PolarsResult<()> {
+        let label = snapshots.column(BAD)?.bool()?;
+        let known: Vec<bool> = label.iter().map(|b| b.is_some()).collect();
+        if !known.contains(&true) {
+            return Ok(());
+        }
+        self.bad.extend(label.iter().flatten());
+        self.days.extend(
+            snapshots
+                .column(AS_OF)?
+                .date()?
+                .physical()
+                .iter()
+                .zip(&known)
+                .filter(|(_, k)| **k)
+                .map(|(d, _)| d.unwrap_or(0)),
+        );
+        matrix::append_float_columns_where(snapshots, FEATURES, &known, &mut self.columns)
+    }
+
+    /// How many labelled rows.
+    pub fn len(&self) -> usize {
+        self.bad.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bad.is_empty()
+    }
 }
 
 /// A model built on some rows: selected features (index into [`FEATURES`])
@@ -156,7 +192,7 @@ struct Built {
 }
 
 impl Built {
-    fn predict(&self, data: &Labelled, rows: &[usize]) -> Vec<f64> {
+    fn predict(&self, data: &TrainingRows, rows: &[usize]) -> Vec<f64> {
         let index: Vec<usize> = self
             .cards
             .iter()
@@ -183,7 +219,7 @@ const CORRELATION_SAMPLE: usize = 200_000;
 const SELECTION_SAMPLE: usize = 250_000;
 
 fn build(
-    data: &Labelled,
+    data: &TrainingRows,
     rows: &[usize],
     config: &TrainConfig,
     part: &'static str,
@@ -425,8 +461,7 @@ pub fn measure(pd: &[f64], bad: &[bool]) -> Metrics {
 pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, TrainError> {
     let started = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(ms = started.elapsed().as_millis() as u64, "{what}");
-    let data = labelled(input.snapshots)?;
-    lap("labelled rows as vectors");
+    let data = input.rows;
     let no_labelled = || TrainError::NoLabelled {
         as_of: input.as_of,
         horizon: input.bad_event.horizon_days,
