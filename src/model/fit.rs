@@ -1,5 +1,6 @@
 //! The logistic fit, on linfa-logistic: the one place data crosses into
-//! ndarray (linfa's 0.16; Polars uses another version), through `Vec<f64>`.
+//! ndarray (linfa's 0.16; Polars uses another version), as views of plain
+//! `f64` slices (the fit's matrix, and the blocks of Newton's Hessian).
 //!
 //! Measured facts this code relies on (see the project's stack notes):
 //! linfa-logistic's "positive" class is the *more frequent* label, so with
