@@ -189,6 +189,9 @@ struct Built {
     candidates: Vec<FeatureCard>,
     fit: LogisticFit,
     excluded: Vec<Exclusion>,
+    /// P(bad) of the rows it was built on, in their order (what
+    /// [`Built::predict`] gives for them, from the final fit's matrix).
+    pd: Vec<f64>,
 }
 
 impl Built {
@@ -343,7 +346,9 @@ fn build(
     // fitted by linfa from zero, as before, so their models do not move.
     let newton = stride > 1;
     let mut fit = None;
-    for pass in passes {
+    let mut pd = Vec::new();
+    let last = passes.len() - 1;
+    for (p, pass) in passes.into_iter().enumerate() {
         let bad: Vec<bool> = pass.iter().map(|&r| data.bad[r]).collect();
         // The pass's WoE matrix (row-major), encoded once, in parallel, for
         // all its refits: a dropped feature's column is removed in place.
@@ -390,6 +395,10 @@ fn build(
                 ),
             });
         };
+        if p == last {
+            let fit = fit.as_ref().expect("fitted");
+            pd = x.par_chunks(kept.len()).map(|row| fit.predict(row)).collect();
+        }
     }
     let fit = fit.expect("at least one pass");
     let cards = kept
@@ -402,6 +411,7 @@ fn build(
         candidates: all_cards,
         fit,
         excluded,
+        pd,
     })
 }
 
@@ -487,7 +497,7 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
     );
     let (on_train, shipped) = (on_train?, shipped?);
     let train_bad: Vec<bool> = train_rows.iter().map(|&r| data.bad[r]).collect();
-    let train_metrics = measure(&on_train.predict(&data, &train_rows), &train_bad);
+    let train_metrics = measure(&on_train.pd, &train_bad);
     let holdout_bad: Vec<bool> = holdout.iter().map(|&r| data.bad[r]).collect();
     let holdout_metrics =
         (!holdout.is_empty()).then(|| measure(&on_train.predict(&data, &holdout), &holdout_bad));
@@ -512,11 +522,11 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
     lap("validated on the hold-out");
 
     let mut scores: Vec<f64> = shipped
-        .predict(&data, &all)
-        .iter()
+        .pd
+        .par_iter()
         .map(|p| config.scaling.score_of_logit((p / (1.0 - p)).ln()))
         .collect();
-    scores.sort_by(f64::total_cmp);
+    scores.par_sort_unstable_by(f64::total_cmp);
     lap("built on every labelled row");
     let score_deciles: Vec<f64> = (1..10)
         .map(|k| scores[(k * scores.len() / 10).min(scores.len() - 1)])
