@@ -397,7 +397,10 @@ fn build(
         };
         if p == last {
             let fit = fit.as_ref().expect("fitted");
-            pd = x.par_chunks(kept.len()).map(|row| fit.predict(row)).collect();
+            pd = x
+                .par_chunks(kept.len())
+                .map(|row| fit.predict(row))
+                .collect();
         }
     }
     let fit = fit.expect("at least one pass");
