@@ -12,8 +12,9 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc 3's `mimalloc.h` (the bindings name
-/// no constant for it).
+/// `mi_option_purge_delay`: its place in `mi_option_e` in both the v2 and
+/// v3 `mimalloc.h` of libmimalloc-sys 0.1.49 (the bindings name no constant
+/// for it; Cargo.toml pins that version so the value cannot drift).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Freed memory goes back to the kernel after 100 ms, not mimalloc's
