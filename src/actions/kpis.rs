@@ -17,7 +17,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::dates;
-use crate::exprs::{cents, day};
+use crate::exprs::to_cents;
 use crate::ingest::Book;
 use crate::model::matrix;
 use crate::schema as s;
@@ -159,30 +159,27 @@ pub fn kpis(
         .map(|k| dates::to_days(on - Months::new(k)))
         .collect();
     let month_start = |k: u32| starts[k as usize];
-    // Monthly credit sales, newest first: month k = (on - (k+1) months, on - k months].
-    let sales = book
-        .invoices
-        .clone()
-        .lazy()
-        .filter(
-            day(s::ISSUE_DATE)
-                .lt_eq(lit(d))
-                .and(day(s::ISSUE_DATE).gt(lit(month_start(COUNT_BACK_MONTHS)))),
-        )
-        .select([
-            day(s::ISSUE_DATE).alias("__issue"),
-            cents(s::AMOUNT).alias("__amount"),
-        ])
-        .collect()?;
-    let cols = matrix::float_columns(&sales, &["__issue", "__amount"])?;
+    // Monthly credit sales, newest first: month k = (on - (k+1) months, on - k
+    // months]. Read in place (5-6M of the 8.4M invoices of the 100k book
+    // fall in the 24 months: a filtered copy took ~0.24 s of the run).
     let mut months: Vec<(i64, i64)> = (0..COUNT_BACK_MONTHS)
         .map(|k| (0, i64::from(month_start(k) - month_start(k + 1))))
         .collect();
-    for (issue, amount) in cols[0].iter().zip(&cols[1]) {
-        let issue = issue.unwrap_or(0.0) as i32;
-        if let Some(k) = (0..COUNT_BACK_MONTHS).find(|k| issue > month_start(k + 1)) {
-            months[k as usize].0 += amount.unwrap_or(0.0) as i64;
+    let issues = book.invoices.column(s::ISSUE_DATE)?.date()?.physical();
+    let amounts = book.invoices.column(s::AMOUNT)?.f64()?;
+    // The month starts after the as-of day, newest first (descending).
+    let earlier = &starts[1..];
+    for (issue, amount) in issues.iter().zip(amounts.iter()) {
+        let (Some(issue), Some(amount)) = (issue, amount) else {
+            continue;
+        };
+        if issue > d || issue <= month_start(COUNT_BACK_MONTHS) {
+            continue;
         }
+        // The month whose (start, end] holds the day: as many starts at or
+        // after it as months before it.
+        let k = earlier.partition_point(|&start| start >= issue);
+        months[k].0 += to_cents(amount);
     }
     lap("monthly sales");
     let (ending, ending_current, buckets) = open_in(state.clone().lazy())?;

@@ -12,6 +12,7 @@
 //! and a first reason naming their days past due (or the write-off).
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::matrix;
 use super::reasons;
@@ -87,16 +88,24 @@ pub fn score(card: &Scorecard, features: &DataFrame) -> PolarsResult<DataFrame> 
     let in_default = matrix::bool_column(features, IN_DEFAULT)?;
     let dpd = matrix::float_columns(features, &[MAX_DAYS_PAST_DUE])?.remove(0);
     let n = features.height();
+    // Rows scored in parallel, collected in row order.
+    let scored: Vec<Scored> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || vec![None; names.len()],
+            |values, row| {
+                for (v, c) in values.iter_mut().zip(&columns) {
+                    *v = c[row];
+                }
+                score_one(card, values, in_default[row].unwrap_or(false), dpd[row])
+            },
+        )
+        .collect();
     let mut pd = Vec::with_capacity(n);
     let mut points = Vec::with_capacity(n);
     let mut band = Vec::with_capacity(n);
     let mut reasons: [Vec<String>; 3] = Default::default();
-    let mut values = vec![None; names.len()];
-    for row in 0..n {
-        for (v, c) in values.iter_mut().zip(&columns) {
-            *v = c[row];
-        }
-        let s = score_one(card, &values, in_default[row].unwrap_or(false), dpd[row]);
+    for s in scored {
         pd.push(s.pd);
         points.push(s.score);
         band.push(s.band);
