@@ -468,7 +468,7 @@ fn cash_forecast(
         ])
         .collect()?;
     let keys = state.column(s::CUSTOMER_KEY)?.idx()?;
-    let invoice_ids = book.invoices.column(s::INVOICE_ID)?.str()?;
+    let seeds = book.invoices.column(s::INVOICE_SEED)?.u64()?;
     let num = matrix::float_columns(&state, &[s::INVOICE_KEY, "__due", "__open", "__settled"])?;
     let mut history: Vec<Vec<i32>> = vec![Vec::new(); accounts.len()];
     let mut open = Vec::new();
@@ -487,7 +487,7 @@ fn cash_forecast(
             let a = &accounts[c];
             let row = num[0][i].unwrap_or(0.0) as usize;
             open.push(OpenInvoice {
-                key: crate::ingest::stable_hash(invoice_ids.get(row).unwrap_or_default()),
+                key: seeds.get(row).unwrap_or_default(),
                 customer: c,
                 due,
                 open_cents: cents,

@@ -242,7 +242,7 @@ fn a_mapped_erp_export_reads_as_the_contract_book() {
         Some("South")
     );
     for c in [
-        INVOICE_ID,
+        INVOICE_SEED,
         CUSTOMER_KEY,
         ISSUE_DATE,
         DUE_DATE,

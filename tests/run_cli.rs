@@ -12,7 +12,7 @@ use earlywarn::features::known_on;
 use earlywarn::ingest::read_book;
 use polars::prelude::*;
 
-use crate::books::{tables, write_book};
+use crate::books::{invoice_ids_by_seed, tables_with_invoice_ids, write_book};
 use crate::workdir::Workdir;
 
 /// A folder with the repository's sample and model, as on a fresh clone.
@@ -253,7 +253,9 @@ fn rows_dated_after_the_as_of_day_change_no_output() {
     let d = dates::parse_iso("2026-06-30").unwrap();
     let (full, _) = read_book(Path::new("data-samples"), &Config::default()).unwrap();
     let past = known_on(&full, d).unwrap();
-    write_book(tables(&past), &wd.path("past"));
+    // Invoices keep their ids (each seeds its forecast draws).
+    let ids = invoice_ids_by_seed(Path::new("data-samples"));
+    write_book(tables_with_invoice_ids(&past, &ids), &wd.path("past"));
     wd.run(&["run", "--as-of", "2026-06-30", "--out", "full"])
         .expect_code(0);
     wd.run(&[

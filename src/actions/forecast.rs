@@ -60,8 +60,8 @@ impl ForecastConfig {
 /// One open invoice to forecast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenInvoice {
-    /// Seeds its RNG: must depend on the invoice alone (the caller hashes
-    /// its id).
+    /// Seeds its RNG: must depend on the invoice alone (the run passes its
+    /// id's hash, `schema::INVOICE_SEED`).
     pub key: u64,
     /// Index into the histories passed to [`forecast`].
     pub customer: usize,

@@ -14,7 +14,7 @@ mod ids;
 mod parse;
 mod source;
 
-pub use ids::stable_hash;
+pub use ids::{invoice_seed, stable_hash};
 pub use source::file_sha256;
 
 use std::collections::BTreeMap;
@@ -42,8 +42,9 @@ const BROKEN: &str = "__broken";
 /// Text ids that refer to another table are checked, matched to integer
 /// keys ([`CUSTOMER_KEY`], [`INVOICE_KEY`]) and then dropped, as are the
 /// row ids of payments, orders and requests once checked for duplicates:
-/// only `customers.customer_id` and `invoices.invoice_id` stay (outputs
-/// name customers; the forecast seeds each invoice's draws by its id).
+/// only `customers.customer_id` stays (outputs name customers), and
+/// `invoices.invoice_id` becomes [`INVOICE_SEED`], the hash of the id that
+/// seeds each invoice's forecast draws.
 #[derive(Debug, Clone)]
 pub struct Book {
     pub customers: DataFrame,
@@ -308,6 +309,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         &[INVOICE_KEY],
     )?;
     drop((invoice_ids, invoice_issue));
+    let invoices = with_seeds_for_ids(invoices)?;
     let orders = load(&ORDERS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
     let orders = without_matched_ids(orders, &[ORDER_ID, CUSTOMER_ID]);
     let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
@@ -344,7 +346,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
             "in memory"
         );
     }
-    // The text columns kept (customer names, invoice ids) in one chunk too,
+    // The text columns kept (customer ids and names) in one chunk too,
     // like every other column of the book: later stages filter and gather
     // them per day.
     let [mut customers, mut invoices] = [customers, invoices];
@@ -385,6 +387,23 @@ fn internal(e: PolarsError) -> Error {
 /// (16 bytes a value before the text itself).
 fn without_matched_ids(df: DataFrame, columns: &[&str]) -> DataFrame {
     df.drop_many(columns.iter().copied())
+}
+
+/// `invoices` with [`INVOICE_SEED`] in place of the text [`INVOICE_ID`],
+/// once payments have been matched to them (see [`INVOICE_SEED`]).
+fn with_seeds_for_ids(mut invoices: DataFrame) -> Result<DataFrame, Error> {
+    let Some(at) = invoices.get_column_index(INVOICE_ID) else {
+        return Ok(invoices);
+    };
+    let ids = invoices
+        .column(INVOICE_ID)
+        .and_then(Column::str)
+        .map_err(internal)?;
+    let seeds = ids::invoice_seeds(ids, INVOICE_SEED.into());
+    invoices
+        .replace_column(at, seeds.into_column())
+        .map_err(internal)?;
+    Ok(invoices)
 }
 
 /// `df` with its row number as `key`, placed right after the first `n`
@@ -1064,8 +1083,6 @@ fn payments_from_paid_date(invoices: &DataFrame) -> Result<DataFrame, Error> {
         .lazy()
         .filter(col(PAID_DATE).is_not_null())
         .select([
-            col(INVOICE_ID).alias(PAYMENT_ID),
-            col(INVOICE_ID),
             col(PAID_DATE).alias(PAYMENT_DATE),
             col(AMOUNT),
             col(INVOICE_KEY),
