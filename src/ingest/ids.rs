@@ -111,6 +111,26 @@ impl<S: BuildHasher + Sync + Clone> IdIndex<S> {
         }
     }
 
+    /// The same index holding its ids in one chunk only (a multi-chunk
+    /// column would otherwise be kept twice: as given, and copied into one
+    /// chunk on the first lookup). The caller drops its own copy of the
+    /// column to gain the memory: positions and answers are unchanged.
+    pub fn in_one_chunk(mut self) -> Self {
+        if self.ids.chunks().len() > 1 {
+            self.ids = match self.one_chunk.take() {
+                Some(single) => single,
+                None => self.ids.rechunk().into_owned(),
+            };
+        }
+        self
+    }
+
+    /// The indexed ids, as given or (after [`Self::in_one_chunk`]) in one
+    /// chunk.
+    pub fn ids(&self) -> &StringChunked {
+        &self.ids
+    }
+
     /// The ids in one chunk.
     fn single(&self) -> &StringChunked {
         match self.ids.chunks().len() <= 1 {
@@ -486,6 +506,41 @@ mod tests {
             .chain((0..2500).rev().map(|i| (i * 3 < 5000).then_some(i * 3)))
             .collect();
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn an_index_in_one_chunk_gives_the_same_answers() {
+        // Known ids in three chunks (ascending, then shuffled by the
+        // probe); in one chunk, before or after a first lookup, every answer
+        // is the same, and the ids are the same values in one chunk.
+        let mut known =
+            StringChunked::from_iter_values("id".into(), (0..1000).map(|i| format!("INV-{i:06}")));
+        for part in [1000..2000, 2000..3000] {
+            known
+                .append(&StringChunked::from_iter_values(
+                    "id".into(),
+                    part.map(|i| format!("INV-{i:06}")),
+                ))
+                .unwrap();
+        }
+        let probe = StringChunked::from_iter_values(
+            "id".into(),
+            (0..1600).map(|i| format!("INV-{:06}", (i * 7) % 3200)),
+        );
+        let sorted_probe = StringChunked::from_iter_values(
+            "id".into(),
+            (0..1600).map(|i| format!("INV-{:06}", i * 2)),
+        );
+        let as_given = IdIndex::new(&known);
+        let want = (both(&as_given, &probe), both(&as_given, &sorted_probe));
+        assert!(want.0.contains(&None) && want.0.contains(&Some(2996)));
+        let fresh = IdIndex::new(&known).in_one_chunk();
+        let after_use = as_given.in_one_chunk();
+        for index in [&fresh, &after_use] {
+            assert_eq!(index.ids().chunks().len(), 1);
+            assert!(index.ids().iter().eq(known.iter()));
+            assert_eq!((both(index, &probe), both(index, &sorted_probe)), want);
+        }
     }
 
     /// Hashes every id to the same value: every id collides with every other.

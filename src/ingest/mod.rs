@@ -282,8 +282,11 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
     let invoices = without_matched_ids(invoices, &[CUSTOMER_ID])
         .with_row_index(INVOICE_KEY.into(), None)
         .map_err(internal)?;
-    // The one lookup of the text invoice id: it also hands payments their key.
-    let invoice_ids = index_of(&invoices, INVOICE_ID, invoice_ids)?;
+    // The one lookup of the text invoice id: it also hands payments their
+    // key. The index keeps the ids (in one chunk, as the lookup reads
+    // them); the book keeps each id's hash, the forecast's seed, from here.
+    let invoice_ids = index_of(&invoices, INVOICE_ID, invoice_ids)?.in_one_chunk();
+    let invoices = with_seeds_for_ids(invoices, invoice_ids.ids())?;
     let mut invoice_issue = invoices
         .select([INVOICE_KEY, ISSUE_DATE])
         .map_err(internal)?;
@@ -309,7 +312,6 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         &[INVOICE_KEY],
     )?;
     drop((invoice_ids, invoice_issue));
-    let invoices = with_seeds_for_ids(invoices)?;
     let orders = load(&ORDERS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
     let orders = without_matched_ids(orders, &[ORDER_ID, CUSTOMER_ID]);
     let credit_requests = load(&CREDIT_REQUESTS_SPEC, &known_customer, &[CUSTOMER_KEY])?.0;
@@ -389,16 +391,13 @@ fn without_matched_ids(df: DataFrame, columns: &[&str]) -> DataFrame {
     df.drop_many(columns.iter().copied())
 }
 
-/// `invoices` with [`INVOICE_SEED`] in place of the text [`INVOICE_ID`],
-/// once payments have been matched to them (see [`INVOICE_SEED`]).
-fn with_seeds_for_ids(mut invoices: DataFrame) -> Result<DataFrame, Error> {
+/// `invoices` with [`INVOICE_SEED`] in place of the text [`INVOICE_ID`]
+/// (see [`INVOICE_SEED`]); `ids` are the same ids, held by the index that
+/// matches payments to them.
+fn with_seeds_for_ids(mut invoices: DataFrame, ids: &StringChunked) -> Result<DataFrame, Error> {
     let Some(at) = invoices.get_column_index(INVOICE_ID) else {
         return Ok(invoices);
     };
-    let ids = invoices
-        .column(INVOICE_ID)
-        .and_then(Column::str)
-        .map_err(internal)?;
     let seeds = ids::invoice_seeds(ids, INVOICE_SEED.into());
     invoices
         .replace_column(at, seeds.into_column())
