@@ -359,3 +359,37 @@ fn paid_date_is_one_full_payment_only_when_there_is_no_payments_table() {
         .collect();
     assert_eq!(parts, vec![Some(2), None, None]);
 }
+
+#[test]
+fn of_two_broken_tables_the_earlier_in_contract_order_is_reported() {
+    // Orders are read before invoices (to lower the peak memory), yet an
+    // error in both names invoices, as a reading in table order would; with
+    // invoices mended, the orders' error comes through.
+    let wd = Workdir::new();
+    wd.write("in/customers.csv", "customer_id,credit_limit\nC1,1000\n");
+    wd.write(
+        "in/invoices.csv",
+        "invoice_id,customer_id,issue_date,due_date\nI1,C1,2024-01-01,2024-01-31\n",
+    );
+    wd.write("in/orders.csv", "order_id,customer_id,amount\nO1,C1,10\n");
+    let error = |wd: &Workdir| {
+        read_book(&wd.path("in"), &Config::default())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let first = error(&wd);
+    assert!(
+        first.contains("invoices.csv") && first.contains("required column 'amount' is missing"),
+        "{first}"
+    );
+    wd.write(
+        "in/invoices.csv",
+        "invoice_id,customer_id,issue_date,due_date,amount\nI1,C1,2024-01-01,2024-01-31,5\n",
+    );
+    let second = error(&wd);
+    assert!(
+        second.contains("orders.csv") && second.contains("required column 'order_date' is missing"),
+        "{second}"
+    );
+}
