@@ -100,7 +100,7 @@ pub const FEATURES: &[&str] = &[
 /// `bad_dpd` sets [`IN_DEFAULT`].
 pub fn as_of(book: &Book, on: NaiveDate, bad_dpd: i64) -> PolarsResult<DataFrame> {
     let d = dates::to_days(on);
-    let aggregates = sweep::Sweep::new(book)?
+    let aggregates = sweep::Sweep::for_day(book, d)?
         .days(&[(d, None)])?
         .pop()
         .expect("one frame per day");

@@ -95,7 +95,75 @@ pub struct Sweep {
     orders: Buckets<Order>,
     requests: Buckets<Request>,
     events: Buckets<Event>,
+    /// Built by [`Sweep::for_day`]: the one day it can give, and per
+    /// customer what the rows left out of the buckets add on that day.
+    only: Option<(i32, Before)>,
 }
+
+/// For [`Sweep::for_day`]'s day d, per customer (at its place): what its
+/// invoices and orders that can no longer move an aggregate add to it.
+/// Such an invoice was issued by d and is either settled by d - 365 (the
+/// longest payment window reaches back 365 days) or, unsettled on d,
+/// written off by d: it is not open, and it counts only towards the
+/// first issue, write-offs, having settled anything, and the last late
+/// settlement. Such an order is placed by d - 360 (the z-score's buckets
+/// reach back 360 days): it counts only towards the first and last order.
+#[derive(Clone)]
+struct Before {
+    invoices: Vec<InvoicesBefore>,
+    /// (first, last) order day.
+    orders: Vec<Option<(i32, i32)>>,
+}
+
+#[derive(Clone, Copy)]
+struct InvoicesBefore {
+    any: bool,
+    first_issue: i32,
+    written_off: i64,
+    settled: bool,
+    last_late: Option<i32>,
+}
+
+impl Default for InvoicesBefore {
+    fn default() -> Self {
+        InvoicesBefore {
+            any: false,
+            first_issue: i32::MAX,
+            written_off: 0,
+            settled: false,
+            last_late: None,
+        }
+    }
+}
+
+impl InvoicesBefore {
+    fn merge(mut self, other: &InvoicesBefore) -> InvoicesBefore {
+        self.any |= other.any;
+        self.first_issue = self.first_issue.min(other.first_issue);
+        self.written_off += other.written_off;
+        self.settled |= other.settled;
+        self.last_late = self.last_late.max(other.last_late);
+        self
+    }
+}
+
+/// How far back a settlement still moves a payment aggregate (the longest
+/// payment window; the trend's earlier window, 90-180 days, lies within).
+const SETTLED_REACH: i32 = {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < PAYMENT_WINDOWS.len() {
+        if PAYMENT_WINDOWS[i] > longest {
+            longest = PAYMENT_WINDOWS[i];
+        }
+        i += 1;
+    }
+    longest
+};
+const _: () = assert!(SETTLED_REACH >= 180);
+/// How far back an order still moves an order aggregate (the z-score's
+/// twelve 30-day buckets).
+const ORDER_REACH: i32 = 360;
 
 /// (day, cents) of the payments made before their invoice settled, which
 /// [`Invoice::partial_from`] points into.
@@ -114,8 +182,16 @@ impl<T: Send> Buckets<T> {
     /// (a null key leaves the row out), each built by `row(i)`, bucketed at
     /// the key's place `place[key]`.
     fn new(place: &[u32], keys: &IdxCa, row: impl Fn(usize) -> T + Sync) -> Buckets<T> {
-        let customers = place.len();
-        let keys: Vec<Option<u32>> = keys.iter().map(|k| k.map(|k| place[k as usize])).collect();
+        let places = keys.iter().map(|k| k.map(|k| place[k as usize])).collect();
+        Self::at_places(place.len(), places, row)
+    }
+
+    /// [`Self::new`] with each row's place given (`None` leaves it out).
+    fn at_places(
+        customers: usize,
+        keys: Vec<Option<u32>>,
+        row: impl Fn(usize) -> T + Sync,
+    ) -> Buckets<T> {
         let mut start = vec![0usize; customers + 1];
         for &k in keys.iter().flatten() {
             start[k as usize + 1] += 1;
@@ -218,6 +294,19 @@ impl Sweep {
     /// Buckets every table of `book` by customer key (invoices and orders,
     /// the big ones, side by side).
     pub fn new(book: &Book) -> PolarsResult<Sweep> {
+        Self::build(book, None)
+    }
+
+    /// A sweep for day `d` alone ([`Self::days`] refuses any other, and
+    /// labels): the invoices and orders that can no longer move an
+    /// aggregate on `d` (see [`Before`]) are summed per customer instead of
+    /// bucketed, about two thirds of a 3-year book. The frame is the one
+    /// [`Self::new`] gives for `d` (tested).
+    pub fn for_day(book: &Book, d: i32) -> PolarsResult<Sweep> {
+        Self::build(book, Some(d))
+    }
+
+    fn build(book: &Book, only: Option<i32>) -> PolarsResult<Sweep> {
         let customers = &book.customers;
         // A customer's key is its row (ingest numbers them so).
         polars_ensure!(
@@ -236,17 +325,23 @@ impl Sweep {
             place[k as usize] = at as u32;
         }
         let (invoices, orders) = rayon::join(
-            || invoices_by_customer(book, &place),
-            || orders_by_customer(book, &place),
+            || invoices_by_customer(book, &place, only),
+            || orders_by_customer(book, &place, only),
         );
-        let (invoices, partial) = invoices?;
+        let (invoices, partial, invoices_before) = invoices?;
+        let (orders, orders_before) = orders?;
+        let only = match (only, invoices_before, orders_before) {
+            (Some(d), Some(invoices), Some(orders)) => Some((d, Before { invoices, orders })),
+            _ => None,
+        };
         Ok(Sweep {
             invoices,
             partial,
-            orders: orders?,
+            orders,
             requests: requests_by_customer(book, &place)?,
             events: events_by_customer(book, &place)?,
             keys,
+            only,
         })
     }
 
@@ -262,6 +357,12 @@ impl Sweep {
     /// the whole book from memory again. Pass a few days at a time: all
     /// their aggregate rows and frames are held at once.
     pub fn days(&self, days: &[(i32, Option<LabelParams>)]) -> PolarsResult<Vec<DataFrame>> {
+        if let Some((only, _)) = &self.only {
+            polars_ensure!(
+                days.iter().all(|&(d, label)| d == *only && label.is_none()),
+                ComputeError: "a sweep for one day gives that day alone, without labels"
+            );
+        }
         self.days_in_blocks(days, 2048)
     }
 
@@ -344,6 +445,14 @@ impl Sweep {
                 behaviour.add(inv, st, d);
             }
         }
+        if let Some((_, before)) = &self.only {
+            let b = &before.invoices[c];
+            active |= b.any;
+            first_issue = first_issue.min(b.first_issue);
+            a.written_off += b.written_off;
+            any_settled |= b.settled;
+            behaviour.last_late = behaviour.last_late.max(b.last_late);
+        }
         if !active {
             return None;
         }
@@ -382,11 +491,19 @@ impl Sweep {
         };
         let orders = self.orders.of(c);
         let placed = orders.partition_point(|o| o.day <= d);
-        if placed == 0 {
+        let before = self.only.as_ref().and_then(|(_, b)| b.orders[c]);
+        if placed == 0 && before.is_none() {
             return None;
         }
-        o.first = orders[0].day;
-        o.last = orders[placed - 1].day;
+        // Orders are sorted by day; those of `before` all come earlier.
+        o.first = match before {
+            Some((first, _)) => first,
+            None => orders[0].day,
+        };
+        o.last = match placed {
+            0 => before.map_or(i32::MIN, |(_, last)| last),
+            _ => orders[placed - 1].day,
+        };
         // Older orders fall in no window.
         let recent = orders.partition_point(|o| o.day <= d - 360);
         for order in &orders[recent..placed] {
@@ -428,10 +545,19 @@ impl Sweep {
 
 /// Invoices by customer, each customer's sorted by issue day, and the
 /// payments they point into ([`Sweep::partial`]).
+/// With `only` (a day d), the invoices that can no longer move an aggregate
+/// on d, or issued after it, are left out, and what the former add is
+/// summed per customer (see [`Before`]).
+#[allow(clippy::type_complexity)]
 fn invoices_by_customer(
     book: &Book,
     place: &[u32],
-) -> PolarsResult<(Buckets<Invoice>, PartialPayments)> {
+    only: Option<i32>,
+) -> PolarsResult<(
+    Buckets<Invoice>,
+    PartialPayments,
+    Option<Vec<InvoicesBefore>>,
+)> {
     let inv = collect_one_chunk(book.invoices.clone().lazy().select([
         key_where_present(&[s::ISSUE_DATE, s::DUE_DATE, s::AMOUNT]),
         day(s::ISSUE_DATE),
@@ -486,7 +612,56 @@ fn invoices_by_customer(
     let disputed = bools(&inv, s::DISPUTED)?;
     let payments = array::<Int64Type>(&inv, s::PAYMENTS_TO_SETTLE)?;
     let written_off = array::<Int32Type>(&inv, s::WRITTEN_OFF_DATE)?;
-    let mut invoices = Buckets::new(place, &keys(&inv)?, |row| {
+    let keys = keys(&inv)?;
+    let places: Vec<Option<u32>> = keys.iter().map(|k| k.map(|k| place[k as usize])).collect();
+    let (places, before) = match only {
+        None => (places, None),
+        Some(d) => {
+            // Whether row i is summed into `before` instead of bucketed.
+            let gone = |i: usize| {
+                let settled = settled(i).filter(|&st| st <= d);
+                match settled {
+                    Some(st) => st <= d - SETTLED_REACH,
+                    None => written_off(i).is_some_and(|w| w <= d),
+                }
+            };
+            let before = places
+                .par_iter()
+                .enumerate()
+                .fold(
+                    || vec![InvoicesBefore::default(); place.len()],
+                    |mut before, (i, at)| {
+                        let Some(at) = at else {
+                            return before;
+                        };
+                        let issue = present(issue(i));
+                        if issue > d || !gone(i) {
+                            return before;
+                        }
+                        let b = &mut before[*at as usize];
+                        b.any = true;
+                        b.first_issue = b.first_issue.min(issue);
+                        b.written_off += written_off(i).is_some_and(|w| w <= d) as i64;
+                        if let Some(st) = settled(i).filter(|&st| st <= d) {
+                            b.settled = true;
+                            if st > present(due(i)) {
+                                b.last_late = b.last_late.max(Some(st));
+                            }
+                        }
+                        before
+                    },
+                )
+                .reduce_with(|a, b| a.iter().zip(&b).map(|(a, b)| a.merge(b)).collect())
+                .unwrap_or_else(|| vec![InvoicesBefore::default(); place.len()]);
+            let kept = places
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, at)| at.filter(|_| present(issue(i)) <= d && !gone(i)))
+                .collect();
+            (kept, Some(before))
+        }
+    };
+    let mut invoices = Buckets::at_places(place.len(), places, |row| {
         let (partial_from, partial_len) = partial_at[row];
         Invoice {
             issue: present(issue(row)),
@@ -501,11 +676,19 @@ fn invoices_by_customer(
         }
     });
     invoices.sort_by_day(|i| i.issue);
-    Ok((invoices, partial))
+    Ok((invoices, partial, before))
 }
 
 /// Orders by customer, each customer's sorted by day.
-fn orders_by_customer(book: &Book, place: &[u32]) -> PolarsResult<Buckets<Order>> {
+/// With `only` (a day d), the orders placed after d or by d - 360 are left
+/// out, and the first and last day of the latter kept per customer (see
+/// [`Before`]).
+#[allow(clippy::type_complexity)]
+fn orders_by_customer(
+    book: &Book,
+    place: &[u32],
+    only: Option<i32>,
+) -> PolarsResult<(Buckets<Order>, Option<Vec<Option<(i32, i32)>>>)> {
     let ord = collect_one_chunk(book.orders.clone().lazy().select([
         key_where_present(&[s::ORDER_DATE, s::AMOUNT]),
         day(s::ORDER_DATE),
@@ -515,12 +698,52 @@ fn orders_by_customer(book: &Book, place: &[u32]) -> PolarsResult<Buckets<Order>
         array::<Int32Type>(&ord, s::ORDER_DATE)?,
         array::<Int64Type>(&ord, s::AMOUNT)?,
     );
-    let mut orders = Buckets::new(place, &keys(&ord)?, |i| Order {
+    let keys = keys(&ord)?;
+    let places: Vec<Option<u32>> = keys.iter().map(|k| k.map(|k| place[k as usize])).collect();
+    let (places, before) = match only {
+        None => (places, None),
+        Some(d) => {
+            let span = |a: Option<(i32, i32)>, b: Option<(i32, i32)>| match (a, b) {
+                (Some((f1, l1)), Some((f2, l2))) => Some((f1.min(f2), l1.max(l2))),
+                (a, b) => a.or(b),
+            };
+            let before = places
+                .par_iter()
+                .enumerate()
+                .fold(
+                    || vec![None; place.len()],
+                    |mut before: Vec<Option<(i32, i32)>>, (i, at)| {
+                        let day = days(i);
+                        if let (Some(at), Some(day)) = (at, day) {
+                            if day <= d - ORDER_REACH {
+                                let b = &mut before[*at as usize];
+                                *b = span(*b, Some((day, day)));
+                            }
+                        }
+                        before
+                    },
+                )
+                .reduce_with(|a, b| a.iter().zip(&b).map(|(a, b)| span(*a, *b)).collect())
+                .unwrap_or_else(|| vec![None; place.len()]);
+            let kept = places
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, at)| {
+                    at.filter(|_| {
+                        let day = present(days(i));
+                        day <= d && day > d - ORDER_REACH
+                    })
+                })
+                .collect();
+            (kept, Some(before))
+        }
+    };
+    let mut orders = Buckets::at_places(place.len(), places, |i| Order {
         day: present(days(i)),
         amount: present(amounts(i)),
     });
     orders.sort_by_day(|o| o.day);
-    Ok(orders)
+    Ok((orders, before))
 }
 
 /// Credit requests by customer.
@@ -884,6 +1107,46 @@ fn rows_to_frame<'a>(rows: impl Iterator<Item = &'a Agg> + Clone) -> PolarsResul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_for_one_day_gives_what_the_whole_sweep_gives_for_it() {
+        // Every month end of the sample (Nov 2024 - Oct 2026) and some days
+        // between: early days, where nothing is old enough to be summed,
+        // and late ones, where most invoices and orders are.
+        let (book, _) = crate::ingest::read_book(
+            std::path::Path::new("data-samples"),
+            &crate::config::Config::default(),
+        )
+        .unwrap();
+        let whole = Sweep::new(&book).unwrap();
+        let mut days: Vec<i32> = (0..24)
+            .map(|m| {
+                let first = chrono::NaiveDate::from_ymd_opt(2024, 12, 1).unwrap();
+                crate::dates::to_days(first + chrono::Months::new(m)) - 1
+            })
+            .collect();
+        days.extend(
+            ["2024-11-15", "2025-12-02", "2026-07-19", "2026-10-30"]
+                .map(|d| crate::dates::to_days(crate::dates::parse_iso(d).unwrap())),
+        );
+        let mut fewer = 0;
+        for d in days {
+            let one = Sweep::for_day(&book, d).unwrap();
+            let a = whole.days(&[(d, None)]).unwrap().pop().unwrap();
+            let b = one.days(&[(d, None)]).unwrap().pop().unwrap();
+            assert!(a.equals_missing(&b), "day {d}");
+            assert!(one.invoices.rows.len() <= whole.invoices.rows.len());
+            fewer += usize::from(
+                one.invoices.rows.len() < whole.invoices.rows.len() / 2
+                    && one.orders.rows.len() < whole.orders.rows.len() / 2,
+            );
+            // Another day, or a label, is refused.
+            assert!(one.days(&[(d - 1, None)]).is_err());
+            assert!(one.days(&[(d, Some(LabelParams::default()))]).is_err());
+        }
+        // The late days bucket less than half of the rows.
+        assert!(fewer >= 6, "{fewer} days with fewer rows");
+    }
 
     #[test]
     fn the_block_size_changes_nothing() {
