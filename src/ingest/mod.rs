@@ -262,8 +262,9 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
     let mut rejects = Vec::new();
     let load = |spec: &TableSpec,
                 checks: &dyn Fn(LazyFrame, &mut Reasons) -> PolarsResult<LazyFrame>,
-                keep: &[&'static str]| {
-        load_table(input, spec, config, settlement, checks, keep)
+                keep: &[&'static str],
+                match_first: Option<MatchFirst>| {
+        load_table(input, spec, config, settlement, checks, keep, match_first)
     };
     let mut take = |loaded: Loaded| {
         rejects.extend(loaded.rejects);
@@ -271,7 +272,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         (loaded.frame, loaded.index)
     };
 
-    let (customers, customer_ids) = take(load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[])?);
+    let (customers, customer_ids) = take(load(&CUSTOMERS_SPEC, &|lf, _| Ok(lf), &[], None)?);
     let customers = with_key_after_contract(customers, CUSTOMERS_SPEC.columns.len(), CUSTOMER_KEY)?;
     // A customer's key is its row, so a position in this index is a key.
     let customer_ids = index_of(&customers, CUSTOMER_ID, customer_ids)?;
@@ -293,7 +294,7 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         (&EVENTS_SPEC, &[CUSTOMER_ID]),
     ] {
         // The text ids go at once (with the duplicate check's index).
-        let loaded = load(spec, &known_customer, &[CUSTOMER_KEY]).map(|loaded| Loaded {
+        let loaded = load(spec, &known_customer, &[CUSTOMER_KEY], None).map(|loaded| Loaded {
             frame: without_matched_ids(loaded.frame, matched),
             index: None,
             ..loaded
@@ -304,40 +305,54 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
             break;
         }
     }
-    let (invoices, invoice_ids) = take(load(&INVOICES_SPEC, &known_customer, &[CUSTOMER_KEY])?);
+    let (invoices, invoice_ids) = take(load(
+        &INVOICES_SPEC,
+        &known_customer,
+        &[CUSTOMER_KEY],
+        None,
+    )?);
     let invoices = without_matched_ids(invoices, &[CUSTOMER_ID])
         .with_row_index(INVOICE_KEY.into(), None)
         .map_err(internal)?;
-    // The one lookup of the text invoice id: it also hands payments their
-    // key. The index keeps the ids (in one chunk, as the lookup reads
-    // them); the book keeps each id's hash, the forecast's seed, from here.
+    // The one lookup of the text invoice id: it hands payments their key.
+    // The index keeps the ids (in one chunk, as the lookup reads them); the
+    // book keeps each id's hash, the forecast's seed, from here. Payments
+    // read their invoice ids first and alone, and the index goes once they
+    // are matched (MatchFirst): neither is in memory beside the rest of
+    // the payments.
     let invoice_ids = index_of(&invoices, INVOICE_ID, invoice_ids)?.in_one_chunk();
     let invoices = with_seeds_for_ids(invoices, invoice_ids.ids())?;
-    let mut invoice_issue = invoices
-        .select([INVOICE_KEY, ISSUE_DATE])
-        .map_err(internal)?;
-    invoice_issue
-        .rename(ISSUE_DATE, ISSUE.into())
-        .map_err(internal)?;
+    let invoice_issue = invoices
+        .column(ISSUE_DATE)
+        .map_err(internal)?
+        .clone()
+        .with_name(ISSUE.into());
     let (payments, _) = take(load(
         &PAYMENTS_SPEC,
         &|lf, reasons| {
             let unknown = reasons.code("unknown invoice_id");
             let early = reasons.code("payment_date before the invoice's issue_date");
-            let payments = lf.collect()?;
-            let rows = look_up(&payments, INVOICE_ID, &invoice_ids, ROW)?;
-            let found = invoice_issue.take(&rows)?;
+            let mut payments = lf.collect()?;
+            // A key is null only for an id not found: a missing id broke
+            // a row rule already.
+            let issue = invoice_issue.take(payments.column(INVOICE_KEY)?.idx()?)?;
+            payments.with_column(issue)?;
             flag_where(
-                payments.hstack(found.columns())?,
+                payments,
                 vec![
-                    (col(ISSUE).is_null(), unknown),
+                    (col(INVOICE_KEY).is_null(), unknown),
                     (col(PAYMENT_DATE).lt(col(ISSUE)).fill_null(false), early),
                 ],
             )
         },
         &[INVOICE_KEY],
+        Some(MatchFirst {
+            column: INVOICE_ID,
+            index: invoice_ids,
+            key: INVOICE_KEY,
+        }),
     )?);
-    drop((invoice_ids, invoice_issue));
+    drop(invoice_issue);
     let mut later = later.into_iter();
     let mut next_later = || -> Result<DataFrame, Error> {
         let loaded = later
@@ -353,7 +368,8 @@ pub fn read_book(input: &Path, config: &Config) -> Result<(Book, IngestReport), 
         Settlement::PaymentsTable => payments,
         Settlement::PaidDate => payments_from_paid_date(&invoices)?,
     };
-    let payments = without_matched_ids(payments, &[PAYMENT_ID, INVOICE_ID]);
+    // (Payments' invoice ids went as they were matched.)
+    let payments = without_matched_ids(payments, &[PAYMENT_ID]);
     let started = std::time::Instant::now();
     let invoices = with_settled_date(invoices, &payments)?;
     tracing::debug!(
@@ -545,9 +561,28 @@ struct Loaded {
     index: Option<ids::IdIndex>,
 }
 
+/// A text reference matched to keys before the rest of its table is read
+/// (payments' `invoice_id`): its ids are read alone, looked up in `index`,
+/// and dropped with the index, so that neither is in memory beside the
+/// table's other columns.
+struct MatchFirst {
+    /// The contract column, a required text id.
+    column: &'static str,
+    /// The ids it must name; a position in it is the key.
+    index: ids::IdIndex,
+    /// The key column the table gets in place of `column` (null where the
+    /// id is not in `index`): the frame loaded has no `column`.
+    key: &'static str,
+}
+
+/// The key column of a [`MatchFirst`] while the table is validated.
+const MATCHED_KEY: &str = "__matched_key";
+
 /// Reads one table and validates it in three passes: row rules, then
 /// `checks` against earlier tables, then duplicate ids among the survivors
-/// (the first occurrence is kept).
+/// (the first occurrence is kept). With `match_first`, that column is read
+/// and matched before the others (see [`MatchFirst`]); `checks` then see
+/// its key, and rows whose id was not found have a null key.
 fn load_table(
     input: &Path,
     spec: &TableSpec,
@@ -555,6 +590,7 @@ fn load_table(
     settlement: Settlement,
     checks: &dyn Fn(LazyFrame, &mut Reasons) -> PolarsResult<LazyFrame>,
     keep: &[&'static str],
+    match_first: Option<MatchFirst>,
 ) -> Result<Loaded, Error> {
     let settings = config.table_settings(spec.name);
     let Some(source) = source::locate(input, spec.name, &settings)? else {
@@ -598,50 +634,117 @@ fn load_table(
             "{what}"
         )
     };
-    let raw = source::read(&source, &settings)?;
-    lap("read");
+    let reader = source::TableReader::open(&source, &settings)?;
     let row_offset = source.first_row_number();
 
     // Map contract columns to the file's columns.
-    let mut selected = vec![col(ROW)];
-    let mut mapped_sources = Vec::new();
-    let mut present_flags = Vec::new();
-    for c in spec.columns {
-        let src = settings
+    let source_of = |c: &ColumnSpec| -> &str {
+        settings
             .columns
             .get(c.name)
             .map(String::as_str)
-            .unwrap_or(c.name);
-        match raw.schema().get(src) {
+            .unwrap_or(c.name)
+    };
+    // The first column, in contract order, that is required and missing
+    // or of a type that can never hold its kind: found from the schema,
+    // before any value is read.
+    let type_error = |c: &ColumnSpec, message: String| {
+        Error::input(
+            &file,
+            format!(
+                "column {}: {message}",
+                describe_column(c.name, source_of(c))
+            ),
+        )
+    };
+    for c in spec.columns {
+        match reader.schema().get(source_of(c)) {
             Some(dtype) => {
-                let clean =
-                    dtype.is_string() && parse::is_clean_text(raw.column(src).map_err(internal)?);
-                let parsed =
-                    parse::parse(col(src), dtype, c.kind, &settings, clean).map_err(|m| {
-                        Error::input(
-                            &file,
-                            format!("column {}: {m}", describe_column(c.name, src)),
-                        )
-                    })?;
-                selected.push(parsed.alias(c.name));
-                selected.push(parse::present(col(src), dtype, clean).alias(present_name(c.name)));
-                present_flags.push(*c);
-                mapped_sources.push(src.to_string());
+                // Whether the values need trimming does not change the type.
+                let _typed = parse::parse(col(source_of(c)), dtype, c.kind, &settings, false)
+                    .map_err(|m| type_error(c, m))?;
             }
             None if c.required => {
-                let found: Vec<String> = raw
-                    .get_column_names()
-                    .iter()
+                let found: Vec<String> = reader
+                    .schema()
+                    .iter_names()
                     .map(|s| s.to_string())
                     .collect();
                 return Err(Error::input(
                     &file,
                     format!(
                         "required column {} is missing (columns found: {})",
-                        describe_column(c.name, src),
+                        describe_column(c.name, source_of(c)),
                         found.join(", ")
                     ),
                 ));
+            }
+            None => {}
+        }
+    }
+    let parse_column = |c: &ColumnSpec, raw: &DataFrame| -> Result<(Expr, Expr), Error> {
+        let src = source_of(c);
+        let column = raw.column(src).map_err(internal)?;
+        let dtype = column.dtype();
+        let clean = dtype.is_string() && parse::is_clean_text(column);
+        let parsed = parse::parse(col(src), dtype, c.kind, &settings, clean)
+            .map_err(|m| type_error(c, m))?;
+        Ok((parsed, parse::present(col(src), dtype, clean)))
+    };
+
+    // A reference matched first: its ids alone, then its key and presence.
+    let mut matched: Vec<Column> = Vec::new();
+    let mut matched_source: Option<&str> = None;
+    let matched_key = match_first.as_ref().map(|m| m.key);
+    if let Some(m) = match_first {
+        let c = spec.column(m.column).expect("a contract column");
+        if reader.schema().get(source_of(c)).is_some() {
+            let ids = reader.read_columns(&[source_of(c)])?;
+            let (parsed, present) = parse_column(c, &ids)?;
+            let ids = ids
+                .lazy()
+                .select([parsed.alias(c.name), present.alias(present_name(c.name))])
+                .collect()
+                .map_err(internal)?;
+            let keys = m.index.lookup(
+                ids.column(c.name).and_then(Column::str).map_err(internal)?,
+                MATCHED_KEY.into(),
+            );
+            matched.push(keys.into_column());
+            matched.push(ids.column(&present_name(c.name)).map_err(internal)?.clone());
+            matched_source = Some(source_of(c));
+        }
+        lap("matched first");
+    }
+    let raw = match matched_source {
+        Some(src) => reader.read_all_but(&[src])?,
+        None => reader.read_all()?,
+    };
+    lap("read");
+    let mut staged = raw.clone();
+    if !matched.is_empty() {
+        staged.hstack_mut(&matched).map_err(internal)?;
+    }
+    drop(matched);
+
+    let mut selected = vec![col(ROW)];
+    let mut mapped_sources = Vec::new();
+    let mut present_flags = Vec::new();
+    for c in spec.columns {
+        let src = source_of(c);
+        if let (Some(key), true) = (matched_key, Some(src) == matched_source) {
+            selected.push(col(MATCHED_KEY).alias(key));
+            selected.push(col(present_name(c.name)));
+            mapped_sources.push(src.to_string());
+            continue;
+        }
+        match raw.schema().get(src) {
+            Some(_) => {
+                let (parsed, present) = parse_column(c, &raw)?;
+                selected.push(parsed.alias(c.name));
+                selected.push(present.alias(present_name(c.name)));
+                present_flags.push(*c);
+                mapped_sources.push(src.to_string());
             }
             None => {
                 selected.push(lit(NULL).cast(parse::dtype(c.kind)).alias(c.name));
@@ -671,8 +774,7 @@ fn load_table(
 
     let mut reasons = Reasons::default();
     let rules = row_rules(spec, &settings.date_format, settlement, &mut reasons);
-    let parsed = raw
-        .clone()
+    let parsed = staged
         .lazy()
         .with_row_index(ROW, None)
         .select(selected)
@@ -788,7 +890,12 @@ fn load_table(
         };
     }
 
-    let mut out: Vec<Expr> = spec.columns.iter().map(|c| with_default(c.name)).collect();
+    let mut out: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter(|c| matched_source.is_none() || Some(source_of(c)) != matched_source)
+        .map(|c| with_default(c.name))
+        .collect();
     out.extend(keep.iter().map(|n| col(*n)));
     out.extend(extras.iter().map(|n| col(n.as_str())));
     let frame = ok.select(out).collect().map_err(internal)?;
@@ -797,8 +904,13 @@ fn load_table(
         .sort([ROW], Default::default())
         .collect()
         .map_err(internal)?;
+    let rows = rejected
+        .column(ROW)
+        .and_then(Column::idx)
+        .map_err(internal)?;
+    let as_read = rows_as_read(&reader, &raw, matched_source, rows)?;
     let rejects =
-        render_rejects(spec.name, &raw, &rejected, &reasons, row_offset).map_err(internal)?;
+        render_rejects(spec.name, &as_read, &rejected, &reasons, row_offset).map_err(internal)?;
 
     let mut reasons = BTreeMap::new();
     for r in &rejects {
@@ -1028,7 +1140,31 @@ fn any_to_text(v: &AnyValue) -> String {
     }
 }
 
-/// Builds one [`Reject`] per rejected row, with the raw values of the file.
+/// The `rows` of the table as read, every column in file order: taken from
+/// `raw`, and the column `matched` (read and dropped before `raw` was read)
+/// read again, when there are rows (only rejected rows are asked for).
+fn rows_as_read(
+    reader: &source::TableReader,
+    raw: &DataFrame,
+    matched: Option<&str>,
+    rows: &IdxCa,
+) -> Result<DataFrame, Error> {
+    let picked = raw.take(rows).map_err(internal)?;
+    let Some(matched) = matched.filter(|_| !rows.is_empty()) else {
+        return Ok(picked);
+    };
+    let again = reader.read_columns(&[matched])?;
+    let again = again.take(rows).map_err(internal)?;
+    let mut columns = picked.into_columns();
+    columns.extend(again.into_columns());
+    let in_file_order: Vec<PlSmallStr> = reader.schema().iter_names().cloned().collect();
+    DataFrame::new(rows.len(), columns)
+        .and_then(|df| df.select(in_file_order))
+        .map_err(internal)
+}
+
+/// Builds one [`Reject`] per rejected row from `raw`, those rows as read
+/// (in the order of `rejected`).
 fn render_rejects(
     table: &'static str,
     raw: &DataFrame,
@@ -1042,11 +1178,10 @@ fn render_rejects(
     let rows = rejected.column(ROW)?.idx()?.clone();
     let codes = rejected.column(REASON)?.u32()?.clone();
     let firsts = rejected.column(FIRST)?.idx()?.clone();
-    let picked = raw.take(&rows)?;
-    let names = picked.get_column_names_owned();
-    let columns = picked.columns();
-    let mut out = Vec::with_capacity(picked.height());
-    for i in 0..picked.height() {
+    let names = raw.get_column_names_owned();
+    let columns = raw.columns();
+    let mut out = Vec::with_capacity(raw.height());
+    for i in 0..raw.height() {
         let mut json = String::from("{");
         for (j, (name, column)) in names.iter().zip(columns.iter()).enumerate() {
             if j > 0 {

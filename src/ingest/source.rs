@@ -125,59 +125,148 @@ fn classify(path: PathBuf) -> Source {
     Source { path, format }
 }
 
-/// Reads the whole table. Column names are trimmed, and a UTF-8 byte-order
-/// mark on the first one (Excel writes it) is dropped.
-pub fn read(source: &Source, settings: &TableReadSettings) -> Result<DataFrame, Error> {
-    let file = source.path.display().to_string();
-    let unreadable = |e: PolarsError| Error::input(&file, format!("cannot read: {e}"));
-    let path_str = source.path.to_string_lossy().into_owned();
-    let mut df = match source.format {
-        Format::Csv => LazyCsvReader::new(PlRefPath::new(path_str.as_str()))
-            .with_separator(settings.delimiter)
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_raise_if_empty(false)
-            .finish()
-            .and_then(|lf| lf.collect())
-            .map_err(unreadable)?,
-        Format::Parquet => LazyFrame::scan_parquet(
-            PlRefPath::new(path_str.as_str()),
-            ScanArgsParquet::default(),
-        )
-        .and_then(|lf| lf.collect())
-        .map_err(unreadable)?,
-        Format::ParquetFolder => {
-            if source.files().is_empty() {
-                return Err(Error::input(&file, "folder holds no .parquet files"));
+/// One table's file(s), opened once and read whole or a few columns at a
+/// time. Column names are trimmed, and a UTF-8 byte-order mark on the
+/// first one (Excel writes it) is dropped; every name below is the trimmed
+/// one.
+///
+/// Parquet is read as asked: a projection reads only those columns, so a
+/// caller can read a table's largest text column alone, match it, and drop
+/// it before the rest is read. CSV is parsed once, when opened (the file
+/// holds rows, not columns), and projections are taken from that frame.
+pub struct TableReader {
+    file: String,
+    kind: ReaderKind,
+    /// The table's columns and types as read, under trimmed names.
+    schema: Schema,
+}
+
+enum ReaderKind {
+    /// CSV, parsed whole.
+    InMemory(DataFrame),
+    /// Parquet file or folder: (trimmed name, name in the file) per column.
+    Parquet {
+        path: String,
+        args: ScanArgsParquet,
+        names: Vec<(PlSmallStr, PlSmallStr)>,
+    },
+}
+
+/// A column name without its byte-order mark and surrounding blanks.
+fn trimmed_name(name: &str) -> &str {
+    name.trim_start_matches('\u{feff}').trim()
+}
+
+impl TableReader {
+    pub fn open(source: &Source, settings: &TableReadSettings) -> Result<Self, Error> {
+        let file = source.path.display().to_string();
+        let unreadable = |e: PolarsError| Error::input(&file, format!("cannot read: {e}"));
+        let path = source.path.to_string_lossy().into_owned();
+        let rename = |name: &PlSmallStr| PlSmallStr::from(trimmed_name(name));
+        let (kind, schema) = match source.format {
+            Format::Csv => {
+                let mut df = LazyCsvReader::new(PlRefPath::new(path.as_str()))
+                    .with_separator(settings.delimiter)
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(0))
+                    .with_raise_if_empty(false)
+                    .finish()
+                    .and_then(|lf| lf.collect())
+                    .map_err(unreadable)?;
+                for name in df.get_column_names_owned() {
+                    let clean = rename(&name);
+                    if clean != name {
+                        df.rename(name.as_str(), clean).map_err(unreadable)?;
+                    }
+                }
+                let schema = df.schema().as_ref().clone();
+                (ReaderKind::InMemory(df), schema)
             }
-            let args = ScanArgsParquet {
-                hive_options: HiveOptions::new_enabled(),
-                ..Default::default()
-            };
-            LazyFrame::scan_parquet(PlRefPath::new(path_str.as_str()), args)
-                .and_then(|lf| lf.collect())
-                .map_err(unreadable)?
-        }
-    };
-    let names: Vec<PlSmallStr> = df.get_column_names_owned();
-    for name in names {
-        let clean = name.trim_start_matches('\u{feff}').trim();
-        if clean != name.as_str() {
-            df.rename(name.as_str(), clean.into()).map_err(unreadable)?;
-        }
+            Format::Parquet | Format::ParquetFolder => {
+                if source.format == Format::ParquetFolder && source.files().is_empty() {
+                    return Err(Error::input(&file, "folder holds no .parquet files"));
+                }
+                let args = ScanArgsParquet {
+                    hive_options: match source.format {
+                        Format::ParquetFolder => HiveOptions::new_enabled(),
+                        _ => HiveOptions::default(),
+                    },
+                    ..Default::default()
+                };
+                let in_file = LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), args.clone())
+                    .and_then(|mut lf| lf.collect_schema())
+                    .map_err(unreadable)?;
+                let names = in_file
+                    .iter_names()
+                    .map(|n| (rename(n), n.clone()))
+                    .collect();
+                let schema = in_file
+                    .iter()
+                    .map(|(name, dtype)| Field::new(rename(name), dtype.clone()))
+                    .collect();
+                (ReaderKind::Parquet { path, args, names }, schema)
+            }
+        };
+        Ok(Self { file, kind, schema })
     }
-    // One chunk per column from here on (every later step reads it in
-    // place instead of each copying it), except text: the id matching
-    // reads ids in their chunks, and most ids are dropped once matched, so
-    // copying them (the largest columns) would be wasted.
-    let height = df.height();
-    let columns: Vec<Column> = df
-        .into_columns()
-        .into_par_iter()
-        .map(|c| match c.dtype().is_string() {
-            true => c,
-            false => c.rechunk(),
-        })
-        .collect();
-    DataFrame::new(height, columns).map_err(unreadable)
+
+    /// Every column, in file order, with its type as read.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The whole table.
+    pub fn read_all(&self) -> Result<DataFrame, Error> {
+        self.read_where(|_| true)
+    }
+
+    /// The named columns, in file order.
+    pub fn read_columns(&self, columns: &[&str]) -> Result<DataFrame, Error> {
+        self.read_where(|name| columns.contains(&name))
+    }
+
+    /// Every column but the named ones, in file order.
+    pub fn read_all_but(&self, columns: &[&str]) -> Result<DataFrame, Error> {
+        self.read_where(|name| !columns.contains(&name))
+    }
+
+    /// The columns whose name `wanted` accepts, in file order: one chunk
+    /// per column, except text. The id matching reads ids in their chunks,
+    /// and most ids are dropped once matched, so copying them (the largest
+    /// columns) would be wasted; every other later step reads a column in
+    /// place instead of each copying it.
+    fn read_where(&self, wanted: impl Fn(&str) -> bool) -> Result<DataFrame, Error> {
+        let unreadable = |e: PolarsError| Error::input(&self.file, format!("cannot read: {e}"));
+        let df = match &self.kind {
+            ReaderKind::InMemory(df) => {
+                let names: Vec<PlSmallStr> = df
+                    .get_column_names()
+                    .into_iter()
+                    .filter(|n| wanted(n))
+                    .cloned()
+                    .collect();
+                df.select(names).map_err(unreadable)?
+            }
+            ReaderKind::Parquet { path, args, names } => {
+                let picked: Vec<Expr> = names
+                    .iter()
+                    .filter(|(clean, _)| wanted(clean))
+                    .map(|(clean, in_file)| col(in_file.clone()).alias(clean.clone()))
+                    .collect();
+                LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), args.clone())
+                    .and_then(|lf| lf.select(picked).collect())
+                    .map_err(unreadable)?
+            }
+        };
+        let height = df.height();
+        let columns: Vec<Column> = df
+            .into_columns()
+            .into_par_iter()
+            .map(|c| match c.dtype().is_string() {
+                true => c,
+                false => c.rechunk(),
+            })
+            .collect();
+        DataFrame::new(height, columns).map_err(unreadable)
+    }
 }
