@@ -129,7 +129,7 @@ fn bench_model_and_run(c: &mut Criterion) {
     // page) into a staging folder, then moved into place.
     let run_nightly = || {
         nightly(
-            &book,
+            book.clone(),
             last,
             &card,
             &config,

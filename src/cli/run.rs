@@ -100,7 +100,7 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     } = super::read_input(&args.input, &config, args.as_of)?;
     let read_ms = started.elapsed().as_millis() as u64;
     let previous = output::previous_scores(&args.out);
-    let mut result = nightly::nightly(&book, as_of, &card, &config, previous.as_ref(), progress)?;
+    let mut result = nightly::nightly(book, as_of, &card, &config, previous.as_ref(), progress)?;
 
     let write_started = Instant::now();
     let mut folder = RunFolder::create(&args.out)?;
