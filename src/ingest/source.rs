@@ -147,7 +147,7 @@ enum ReaderKind {
     /// Parquet file or folder: (trimmed name, name in the file) per column.
     Parquet {
         path: String,
-        args: ScanArgsParquet,
+        args: Box<ScanArgsParquet>,
         names: Vec<(PlSmallStr, PlSmallStr)>,
     },
 }
@@ -204,7 +204,14 @@ impl TableReader {
                     .iter()
                     .map(|(name, dtype)| Field::new(rename(name), dtype.clone()))
                     .collect();
-                (ReaderKind::Parquet { path, args, names }, schema)
+                (
+                    ReaderKind::Parquet {
+                        path,
+                        args: Box::new(args),
+                        names,
+                    },
+                    schema,
+                )
             }
         };
         Ok(Self { file, kind, schema })
@@ -253,7 +260,7 @@ impl TableReader {
                     .filter(|(clean, _)| wanted(clean))
                     .map(|(clean, in_file)| col(in_file.clone()).alias(clean.clone()))
                     .collect();
-                LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), args.clone())
+                LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), (**args).clone())
                     .and_then(|lf| lf.select(picked).collect())
                     .map_err(unreadable)?
             }
