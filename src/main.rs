@@ -17,15 +17,37 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// for it; Cargo.toml pins that version so the value cannot drift).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Freed memory goes back to the kernel after 100 ms, not mimalloc's
-/// default 1 s: peak RSS at 100k customers 2.3 -> 2.0-2.1 GB for `run`
-/// and 2.7-2.8 -> 2.44 GB for `train`, for 2-5% more time (the kernel
-/// clears more fresh pages); docs/performance.md. An explicit
-/// MIMALLOC_PURGE_DELAY in the environment wins.
+/// Allocator settings, measured at 100k customers (docs/performance.md,
+/// session 12). Each fresh page costs the kernel a clearing, and on this
+/// project's machines that is most of the system time. So, first, no
+/// transparent huge pages: mimalloc asks for them on its 1 GiB arenas, and
+/// a 2 MiB page cleared for a few bytes used costs more than it saves (peak
+/// RSS lower, system time down by a third). This is the process-wide
+/// switch mimalloc itself flips for MIMALLOC_ALLOW_THP=0; the kernel checks
+/// it at each fault, so it covers memory mapped before `main` too. An
+/// explicit MIMALLOC_ALLOW_THP in the environment wins.
 fn set_allocator_options() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: sets one flag of this process; no memory is touched.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
+}
+
+/// Second, freed memory is kept a while before it goes back to the kernel,
+/// as long as the command's peak stays under its memory target: 500 ms
+/// for `run` (1.5 GB target), 300 ms for `train` (2.5 GB), 100 ms for the
+/// rest (mimalloc's default is 1 s). MIMALLOC_PURGE_DELAY in the
+/// environment wins.
+fn set_purge_delay(command: &cli::Command) {
+    let purge_delay_ms = match command {
+        cli::Command::Run(_) => 500,
+        cli::Command::Train(_) => 300,
+        _ => 100,
+    };
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one option value; mimalloc reads it at each purge.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, purge_delay_ms) };
     }
 }
 
@@ -37,6 +59,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = cli::Cli::parse();
+    set_purge_delay(&args.command);
     match cli::dispatch(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
