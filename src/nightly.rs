@@ -470,30 +470,13 @@ fn cash_forecast(
         }
     }
     debug_assert_eq!(by_id.height(), accounts.len());
-    // Only open invoices and those settled within the history window count.
-    let state = state
-        .clone()
-        .lazy()
-        .filter(
-            col("__open")
-                .gt(lit(0))
-                .or(col("__settled").gt(lit(d - cfg.history_days)))
-                .fill_null(lit(false)),
-        )
-        .select([
-            col(s::CUSTOMER_KEY),
-            col(s::INVOICE_KEY),
-            col("__due"),
-            col("__open"),
-            col("__settled"),
-        ])
-        .collect()?;
-    // Read in place, typed: 3.3M rows at 100k, which as float copies took
-    // 200 MB at the forecast's stretch of the run.
-    let int = |name: &str| -> PolarsResult<Int64Chunked> {
-        Ok(state.column(name)?.cast(&DataType::Int64)?.i64()?.clone())
-    };
-    let (dues, opens, settles) = (int("__due")?, int("__open")?, int("__settled")?);
+    // Only open invoices and those settled within the history window
+    // count; the loop below skips the rest. The columns are read in place,
+    // in their own types (3.3M rows at 100k: a filtered copy and i64 casts
+    // of them took ~0.1 s and 0.1 GB).
+    let dues = state.column("__due")?.i32()?;
+    let opens = state.column("__open")?.i64()?;
+    let settles = state.column("__settled")?.i32()?;
     let keys = state.column(s::CUSTOMER_KEY)?.idx()?;
     let rows = state.column(s::INVOICE_KEY)?.idx()?;
     let seeds = seeds.u64()?;
@@ -504,8 +487,8 @@ fn cash_forecast(
         let Some(c) = key.and_then(|k| account_of[k as usize]) else {
             continue;
         };
-        let due = due.unwrap_or(0) as i32;
-        if let Some(settled) = settled.map(|v| v as i32) {
+        let due = due.unwrap_or(0);
+        if let Some(settled) = settled {
             if settled > d - cfg.history_days {
                 history[c].push(settled - due);
             }
