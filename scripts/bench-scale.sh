@@ -7,6 +7,11 @@
 #   scripts/bench-scale.sh [CUSTOMERS] [MONTHS] [WORKDIR]
 #   (defaults: 100000 36 /tmp/earlywarn-scale; 1000000 36 runs in ~23 GiB)
 #
+# Each command starts after IDLE seconds (default 6) with nothing running:
+# on the project's machines memory touched for the first time after idling
+# costs the most, and a scheduled nightly job starts that way
+# (docs/performance.md, session 12). IDLE=0 runs them back to back.
+#
 # Builds the release binary first (a cold release build of Polars takes
 # about 20 minutes on 2 cores). Figures go in docs/performance.md.
 set -euo pipefail
@@ -22,9 +27,12 @@ mkdir -p "$work"
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory; book: $customers customers x $months months"
 printf '%-34s %10s %10s %12s\n' command wall_s cpu_s peak_rss_mb
 
+idle=${IDLE:-6}
+
 measure() {
   local label=$1; shift
   local log="$work/time.log"
+  sleep "$idle"
   /usr/bin/time -v -o "$log" "$@" > "$work/$label.out" 2>&1 || { cat "$log"; exit 1; }
   awk -v label="$label" '
     /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); wall = (n == 3) ? p[1]*3600 + p[2]*60 + p[3] : p[1]*60 + p[2] }
