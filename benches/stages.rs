@@ -101,7 +101,7 @@ fn bench_model_and_run(c: &mut Criterion) {
     // and the limit decisions, from the day's features, scores and state.
     let scored = earlywarn::model::score::score(&card, &today).unwrap();
     let d = earlywarn::dates::to_days(last);
-    let state = features::invoice_state(&book, d).collect().unwrap();
+    let state = features::invoice_state(&book, d).unwrap();
     let windows = FactWindows {
         pre_due_days: config.escalation.pre_due_days,
         plan_hold_days: config.escalation.plan_hold_days,

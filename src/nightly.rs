@@ -127,14 +127,11 @@ pub fn nightly(
     // The state and the KPIs are computed on a thread of their own while
     // the accounts are scored (the KPIs' walk over the invoices and the
     // scores frame are single-threaded); both are done before the actions.
-    let relevant = col("__settled")
-        .is_null()
-        .and(col("__written_off").not())
-        .or(col("__settled").gt(lit(d - config.forecast.history_days)));
+    let relevant = features::open_or_settled_after(d, d - config.forecast.history_days);
     let (scoring, state_and_kpis) = std::thread::scope(|scope| {
         let alongside = scope.spawn(|| -> Result<(DataFrame, Kpis, u64)> {
             let started = Instant::now();
-            let state = features::invoice_state_where(&book, d, relevant).collect()?;
+            let state = features::invoice_state_where(&book, d, relevant)?;
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "invoice state");
             let kpis_started = Instant::now();
             let kpis = kpis::kpis(&book, on, &state, features.height())?;
