@@ -447,6 +447,16 @@ fn invoice_state_equals_the_reference_joins() {
     }
     // Part payments on open invoices exist, so the pass was exercised.
     assert!(paid_somewhere > 0);
+    // A book cut to a day keeps a subset of the invoice keys (not 0..n).
+    let cut = known_on(&sample, day("2025-06-30")).unwrap();
+    for d in [last - 600, earlywarn::dates::to_days(day("2025-06-30"))] {
+        let reference = features::reference::invoice_state(&cut, d)
+            .collect()
+            .unwrap();
+        assert!(reference.height() > 100);
+        let fast = features::invoice_state(&cut, d).unwrap();
+        assert_frames_equal(&fast, &reference, &format!("cut book, day {d}"));
+    }
 }
 
 /// The KPIs' shortcut for the open total equals summing the invoice state,

@@ -253,8 +253,9 @@ fn paid_while_open(book: &Book, d: i32, state: &DataFrame) -> PolarsResult<Vec<i
     let keys = state.column(s::INVOICE_KEY)?.idx()?;
     let settled = state.column("__settled")?.i32()?;
     let written_off = state.column("__written_off")?.bool()?;
-    // Invoice key -> its row in `state`, for the still-open ones only.
-    let mut slot = vec![u32::MAX; book.invoices.height()];
+    // Invoice key -> its row in `state`, for the still-open ones only (a
+    // book cut to a day keeps a subset of the keys: sized by the largest).
+    let mut slot = vec![u32::MAX; keys.max().map_or(0, |k| k as usize + 1)];
     for (row, ((key, settled), written_off)) in keys
         .iter()
         .zip(settled.iter())
