@@ -294,32 +294,12 @@ fn own_events(book: &Book, d: i32) -> LazyFrame {
 /// Payments made by `d` are summed only for invoices still open on `d`: the
 /// others' open amount is 0 whatever they were paid.
 pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
-    let settled_by_d = day(s::SETTLED_DATE).lt_eq(lit(d));
     let base = book
         .invoices
         .clone()
         .lazy()
         .filter(day(s::ISSUE_DATE).lt_eq(lit(d)))
-        .select([
-            col(s::INVOICE_KEY),
-            col(s::CUSTOMER_KEY),
-            day(s::ISSUE_DATE).alias("__issue"),
-            day(s::DUE_DATE).alias("__due"),
-            cents(s::AMOUNT).alias("__amount"),
-            col(s::DISPUTED).alias("__disputed"),
-            when(settled_by_d.clone())
-                .then(day(s::SETTLED_DATE))
-                .otherwise(lit(NULL).cast(DataType::Int32))
-                .alias("__settled"),
-            when(settled_by_d)
-                .then(col(s::PAYMENTS_TO_SETTLE))
-                .otherwise(lit(NULL).cast(DataType::Int64))
-                .alias("__payments"),
-            day(s::WRITTEN_OFF_DATE)
-                .lt_eq(lit(d))
-                .fill_null(lit(false))
-                .alias("__written_off"),
-        ]);
+        .select(super::state_columns(d));
     let still_open = base
         .clone()
         .filter(col("__settled").is_null().and(col("__written_off").not()))
@@ -337,23 +317,13 @@ pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
         )
         .group_by([col(s::INVOICE_KEY)])
         .agg([cents(s::AMOUNT).sum().alias("__paid")]);
-    base.join(
-        paid,
-        [col(s::INVOICE_KEY)],
-        [col(s::INVOICE_KEY)],
-        JoinArgs::new(JoinType::Left),
-    )
-    .with_column(col("__paid").fill_null(lit(0i64)))
-    .with_column(
-        when(col("__settled").is_not_null().or(col("__written_off")))
-            .then(lit(0i64))
-            .otherwise(positive(col("__amount") - col("__paid")))
-            .alias("__open"),
-    )
-    .with_column(
-        when(col("__open").gt(lit(0)))
-            .then(lit(d) - col("__due"))
-            .otherwise(lit(NULL).cast(DataType::Int32))
-            .alias("__dpd"),
-    )
+    let joined = base
+        .join(
+            paid,
+            [col(s::INVOICE_KEY)],
+            [col(s::INVOICE_KEY)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("__paid").fill_null(lit(0i64)));
+    super::with_open_and_dpd(joined, d)
 }
