@@ -21,8 +21,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// session 12). Each fresh page costs the kernel a clearing, and on this
 /// project's machines that is most of the system time. So, first, no
 /// transparent huge pages: mimalloc asks for them on its 1 GiB arenas, and
-/// a 2 MiB page cleared for a few bytes used costs more than it saves (peak
-/// RSS lower, system time down by a third). This is the process-wide
+/// a 2 MiB page cleared for a few bytes used costs more than it saves (a
+/// `run` started after idling: peak RSS lower, system time 3.0-5.9 ->
+/// 1.5-2.0 s). This is the process-wide
 /// switch mimalloc itself flips for MIMALLOC_ALLOW_THP=0; the kernel checks
 /// it at each fault, so it covers memory mapped before `main` too. An
 /// explicit MIMALLOC_ALLOW_THP in the environment wins.

@@ -285,14 +285,9 @@ fn own_events(book: &Book, d: i32) -> LazyFrame {
         ])
 }
 
-/// [`super::invoice_state`] the plain way: one row per invoice issued on or before `d` (with its invoice and
-/// customer keys), with its state that day: `__amount`, `__paid` and
-/// `__open` (cents), `__issue`, `__due` and
-/// `__settled` (day numbers; settled null unless on or before `d`),
-/// `__payments` it took to settle (null unless settled by `d`), `__dpd`
-/// (days past due while open, else null), `__written_off` (by `d`).
-/// Payments made by `d` are summed only for invoices still open on `d`: the
-/// others' open amount is 0 whatever they were paid.
+/// [`super::invoice_state`] the plain way, the same table and contract:
+/// the payments of still-open invoices summed by a semi-join, a group-by
+/// and a join on the invoice key instead of one pass into slots.
 pub fn invoice_state(book: &Book, d: i32) -> LazyFrame {
     let base = book
         .invoices
