@@ -189,6 +189,60 @@ fn week_chances(
     }
 }
 
+/// Turns a uniform draw u in [0, 2^32) into the week an invoice is paid
+/// in: the first week k with u < below[k] (its chances up to k, scaled to
+/// 2^32), or the number of weeks when u is past them all (not paid within
+/// the horizon). The answer is the count of bounds at most u; a table
+/// over u's top 8 bits holds that count for every 2^24-wide slice of draws
+/// that no bound cuts, so most draws are one lookup, and only a draw in
+/// one of the (at most `weeks`) cut slices searches the bounds. The same
+/// answer as the search alone, at about a third of its cost per draw
+/// (175M draws at 100k customers).
+#[derive(Default)]
+struct WeekFinder {
+    below: Vec<u64>,
+    /// Per slice: the count of bounds at most the slice's first draw, with
+    /// [`CUT`] set where a bound falls inside the slice.
+    slices: Vec<u8>,
+}
+
+/// A [`WeekFinder`] slice holds a bound.
+const CUT: u8 = 0x80;
+
+impl WeekFinder {
+    /// Sets the bounds from one invoice's chances per week.
+    fn set(&mut self, chances: &[f64]) {
+        assert!(chances.len() < CUT as usize, "fewer than 128 weeks");
+        self.below.clear();
+        let mut sum = 0.0;
+        for chance in chances {
+            sum += chance;
+            self.below.push((sum * 4_294_967_296.0) as u64);
+        }
+        self.slices.clear();
+        let mut k = 0;
+        for slice in 0..256u64 {
+            let (first, last) = (slice << 24, (slice << 24) | 0xFF_FFFF);
+            while k < self.below.len() && self.below[k] <= first {
+                k += 1;
+            }
+            let cut = k < self.below.len() && self.below[k] <= last;
+            self.slices.push(k as u8 | if cut { CUT } else { 0 });
+        }
+    }
+
+    /// The week of draw `u` (the number of weeks: not paid within them).
+    #[inline]
+    fn week(&self, u: u32) -> usize {
+        let slice = self.slices[(u >> 24) as usize];
+        if slice & CUT == 0 {
+            return slice as usize;
+        }
+        let from = (slice & !CUT) as usize;
+        from + self.below[from..].partition_point(|&b| b <= u as u64)
+    }
+}
+
 /// Forecasts `invoices` from day `d` (see the module docs). `history[c]`
 /// holds customer c's days late (settled - due) of recent settlements,
 /// sorted.
@@ -215,31 +269,19 @@ pub fn forecast(
         .par_iter()
         .zip(chances.par_chunks(weeks))
         .fold(
-            || (vec![0i64; sims * weeks], Vec::with_capacity(weeks)),
-            |(mut totals, mut below), (inv, chances)| {
-                // Draw u uniform in [0, 2^32): paid in the first week k
-                // with u < below[k] (the chances up to k, scaled), else
-                // not within the horizon.
-                below.clear();
-                let mut sum = 0.0;
-                for chance in chances {
-                    sum += chance;
-                    below.push((sum * 4_294_967_296.0) as u64);
-                }
-                let first = below.partition_point(|&b| b == 0);
-                let never = below.last().copied().unwrap_or(0);
+            || (vec![0i64; sims * weeks], WeekFinder::default()),
+            |(mut totals, mut finder), (inv, chances)| {
+                finder.set(chances);
                 let mut rng = ChaCha8Rng::seed_from_u64(
                     cfg.seed ^ inv.key.wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 );
                 for sim in 0..sims {
-                    let u = rng.next_u32() as u64;
-                    if u >= never {
-                        continue;
+                    let week = finder.week(rng.next_u32());
+                    if week < weeks {
+                        totals[sim * weeks + week] += inv.open_cents;
                     }
-                    let week = first + below[first..].partition_point(|&b| b <= u);
-                    totals[sim * weeks + week] += inv.open_cents;
                 }
-                (totals, below)
+                (totals, finder)
             },
         )
         .map(|(totals, _)| totals)
@@ -434,6 +476,58 @@ mod tests {
             "{}",
             w[0].p90_cents
         );
+    }
+
+    /// The first week k with u < below[k], as the search alone finds it.
+    fn week_by_search(below: &[u64], u: u32) -> usize {
+        below.partition_point(|&b| b <= u as u64)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_week_finder_agrees_with_the_search(
+            chances in proptest::collection::vec(0.0f64..0.2, 1..20),
+            draws in proptest::collection::vec(proptest::num::u32::ANY, 200),
+        ) {
+            let mut finder = WeekFinder::default();
+            finder.set(&chances);
+            for &u in &draws {
+                proptest::prop_assert_eq!(finder.week(u), week_by_search(&finder.below, u));
+            }
+            // Draws right at and beside each bound and each slice's edges.
+            let edges = finder.below.iter().flat_map(|&b| [b.saturating_sub(1), b, b + 1]);
+            let slices = (0..256u64).flat_map(|s| [s << 24, (s << 24) | 0xFF_FFFF]);
+            for u in edges.chain(slices).filter(|&u| u <= u32::MAX as u64) {
+                let u = u as u32;
+                proptest::prop_assert_eq!(finder.week(u), week_by_search(&finder.below, u));
+            }
+        }
+    }
+
+    #[test]
+    fn the_week_finder_handles_empty_weeks_and_bounds_inside_one_slice() {
+        // Weeks 0 and 2 have no chance, weeks 3 and 4 end inside the same
+        // 2^24-wide slice; the rest of 1 is "not paid" (5 weeks).
+        let mut finder = WeekFinder::default();
+        let slice = 2f64.powi(24) / 2f64.powi(32);
+        finder.set(&[0.0, 0.25, 0.0, 0.25 + slice * 0.3, slice * 0.4]);
+        let b = finder.below.clone();
+        assert_eq!(b[0], 0);
+        assert_eq!(b[1], b[2]);
+        assert_eq!(b[3] >> 24, b[4] >> 24, "the two bounds share a slice");
+        for (u, week) in [
+            (0u32, 1),
+            (b[1] as u32 - 1, 1),
+            (b[1] as u32, 3),
+            (b[3] as u32 - 1, 3),
+            (b[3] as u32, 4),
+            (b[4] as u32 - 1, 4),
+            (b[4] as u32, 5),
+            (u32::MAX, 5),
+        ] {
+            assert_eq!(finder.week(u), week, "u = {u}");
+            assert_eq!(week_by_search(&b, u), week, "u = {u}");
+        }
     }
 
     #[test]
