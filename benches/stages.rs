@@ -138,14 +138,14 @@ fn bench_model_and_run(c: &mut Criterion) {
         )
         .unwrap()
     };
-    let mut result = run_nightly();
+    let result = run_nightly();
     let out = dir.path().join("out");
     let mut group = c.benchmark_group("writing");
     group.sample_size(10);
     group.bench_function("every output file of a 5k-customer run", |b| {
         b.iter(|| {
             let mut folder = RunFolder::create(&out).unwrap();
-            write_run_files(&mut folder, &mut result, &report.rejects).unwrap();
+            write_run_files(&mut folder, &result, &report.rejects).unwrap();
             let page = earlywarn::report::render(&result, &card).unwrap();
             folder.write_text("report.html", &page).unwrap();
             folder.commit().unwrap();

@@ -11,7 +11,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use polars::prelude::*;
 
 /// One file written, with its SHA-256 (hex) for the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,6 +18,13 @@ pub struct WrittenFile {
     pub file: String,
     pub sha256: String,
 }
+
+/// One file to stage: its name in the folder, and what writes it to the
+/// path it is given.
+pub type FileJob<'a> = (
+    &'static str,
+    Box<dyn FnOnce(&Path) -> Result<()> + Send + 'a>,
+);
 
 /// A staging folder that becomes the output folder on [`RunFolder::commit`].
 pub struct RunFolder {
@@ -80,39 +86,48 @@ impl RunFolder {
         &self.written
     }
 
-    fn record(&mut self, file: &str, started: std::time::Instant) -> Result<()> {
-        let sha256 = crate::ingest::file_sha256(&self.path(file))?;
-        tracing::debug!(file, ms = started.elapsed().as_millis() as u64, "written");
-        self.written.push(WrittenFile {
-            file: file.to_string(),
-            sha256,
+    /// Stages `jobs` side by side, a thread each (writing a CSV or Parquet
+    /// file is mostly one thread's work; the few jobs of a run share the
+    /// cores), and records them in the order given, whatever order they
+    /// finish in: the manifest lists them the same way every run. The
+    /// first failed job, in that order, is the error; nothing is committed.
+    pub fn write_all(&mut self, jobs: Vec<FileJob<'_>>) -> Result<()> {
+        let staging = &self.staging;
+        let stage = |(file, write): FileJob<'_>| -> Result<WrittenFile> {
+            let started = std::time::Instant::now();
+            injected_fault(file)?;
+            let path = staging.join(file);
+            write(&path)?;
+            let sha256 = crate::ingest::file_sha256(&path)?;
+            tracing::debug!(
+                file,
+                ms = started.elapsed().as_millis() as u64,
+                faults = crate::progress::minor_faults(),
+                "written"
+            );
+            Ok(WrittenFile {
+                file: file.to_string(),
+                sha256,
+            })
+        };
+        let done: Vec<Result<WrittenFile>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = jobs
+                .into_iter()
+                .map(|job| scope.spawn(move || stage(job)))
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().expect("a writer does not panic"))
+                .collect()
         });
+        for written in done {
+            self.written.push(written?);
+        }
         Ok(())
     }
 
-    pub fn write_csv(&mut self, file: &str, df: &mut DataFrame) -> Result<()> {
-        let started = std::time::Instant::now();
-        injected_fault(file)?;
-        super::write_csv(df, &self.path(file))?;
-        self.record(file, started)
-    }
-
-    pub fn write_parquet(&mut self, file: &str, df: &mut DataFrame) -> Result<()> {
-        let started = std::time::Instant::now();
-        injected_fault(file)?;
-        super::write_parquet(df, &self.path(file))?;
-        self.record(file, started)
-    }
-
-    pub fn write_text(&mut self, file: &str, text: &str) -> Result<()> {
-        let started = std::time::Instant::now();
-        injected_fault(file)?;
-        super::write_atomic(&self.path(file), |w| {
-            use std::io::Write;
-            w.write_all(text.as_bytes())?;
-            Ok(())
-        })?;
-        self.record(file, started)
+    pub fn write_text(&mut self, file: &'static str, text: &str) -> Result<()> {
+        self.write_all(vec![(file, Box::new(|path| super::write_text(text, path)))])
     }
 
     /// Puts the staged files in place of the target's, all at once.
@@ -133,8 +148,8 @@ impl RunFolder {
 }
 
 /// Fault injection for tests of atomicity: with `EARLYWARN_FAIL_BEFORE=<file>`
-/// in the environment, writing that file fails (the files before it are
-/// already staged). Unset in normal use.
+/// in the environment, writing that file fails (files written beside it
+/// may be staged already). Unset in normal use.
 fn injected_fault(file: &str) -> Result<()> {
     match std::env::var("EARLYWARN_FAIL_BEFORE") {
         Ok(f) if f == file => anyhow::bail!("injected failure before writing {file}"),

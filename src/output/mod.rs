@@ -65,6 +65,14 @@ pub fn write_atomic(
     result.with_context(|| format!("writing {}", path.display()))
 }
 
+/// Writes `text` as it is.
+pub fn write_text(text: &str, path: &Path) -> Result<()> {
+    write_atomic(path, |w| {
+        w.write_all(text.as_bytes())?;
+        Ok(())
+    })
+}
+
 /// Writes `df` as CSV (header, comma, ISO dates).
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |w| {
@@ -266,30 +274,52 @@ pub fn previous_scores(out: &Path) -> Option<DataFrame> {
     }
 }
 
-/// Every data file of a nightly run into `folder`, in a fixed order:
-/// scores (CSV and Parquet), escalations, credit limits, cash forecast,
-/// KPIs, rejects (the report page and run.json come after, from the
-/// caller). Text a spreadsheet could run as a formula is neutralised in
-/// the CSV files.
-pub fn write_run_files(
-    folder: &mut RunFolder,
-    result: &mut Nightly,
-    rejects: &[Reject],
-) -> Result<()> {
+/// Every data file of a nightly run into `folder`, side by side, recorded
+/// in a fixed order: scores (CSV and Parquet), escalations, credit limits,
+/// cash forecast, KPIs, rejects (the report page and run.json come after,
+/// from the caller). Text a spreadsheet could run as a formula is
+/// neutralised in the CSV files.
+pub fn write_run_files(folder: &mut RunFolder, result: &Nightly, rejects: &[Reject]) -> Result<()> {
     use crate::model::score::{REASON_1, REASON_2, REASON_3};
     use crate::nightly::columns::{NAME, REASON, REASONS};
-    let mut scores_csv =
-        neutralise_formulas(&result.scores, &[NAME, REASON_1, REASON_2, REASON_3])?;
-    folder.write_csv("scores.csv", &mut scores_csv)?;
-    folder.write_parquet("scores.parquet", &mut result.scores)?;
-    let mut escalations = neutralise_formulas(&result.escalations, &[NAME, REASONS])?;
-    folder.write_csv("escalations.csv", &mut escalations)?;
-    let mut limits = neutralise_formulas(&result.credit_limits, &[REASON])?;
-    folder.write_csv("credit_limits.csv", &mut limits)?;
-    folder.write_csv("cash_forecast.csv", &mut result.cash_forecast)?;
-    let mut kpis = serde_json::to_string_pretty(&result.kpis)?;
-    kpis.push('\n');
-    folder.write_text("kpis.json", &kpis)?;
-    folder.write_csv("rejects.csv", &mut rejects_frame(rejects))?;
-    Ok(())
+    let neutralised_csv = |df: &DataFrame, columns: &'static [&'static str]| {
+        let df = df.clone();
+        Box::new(move |path: &Path| write_csv(&mut neutralise_formulas(&df, columns)?, path))
+            as Box<dyn FnOnce(&Path) -> Result<()> + Send>
+    };
+    let jobs: Vec<folder::FileJob> = vec![
+        (
+            "scores.csv",
+            neutralised_csv(&result.scores, &[NAME, REASON_1, REASON_2, REASON_3]),
+        ),
+        (
+            "scores.parquet",
+            Box::new(|path| write_parquet(&mut result.scores.clone(), path)),
+        ),
+        (
+            "escalations.csv",
+            neutralised_csv(&result.escalations, &[NAME, REASONS]),
+        ),
+        (
+            "credit_limits.csv",
+            neutralised_csv(&result.credit_limits, &[REASON]),
+        ),
+        (
+            "cash_forecast.csv",
+            Box::new(|path| write_csv(&mut result.cash_forecast.clone(), path)),
+        ),
+        (
+            "kpis.json",
+            Box::new(|path| {
+                let mut text = serde_json::to_string_pretty(&result.kpis)?;
+                text.push('\n');
+                write_text(&text, path)
+            }),
+        ),
+        (
+            "rejects.csv",
+            Box::new(|path| write_csv(&mut rejects_frame(rejects), path)),
+        ),
+    ];
+    folder.write_all(jobs)
 }
