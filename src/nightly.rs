@@ -101,7 +101,12 @@ pub fn nightly(
     progress.stage("features");
     let mut lap = |stage: &'static str, timings: &mut Vec<(&'static str, u64)>| {
         let ms = clock.elapsed().as_millis() as u64;
-        tracing::debug!(stage, ms, "stage done");
+        tracing::debug!(
+            stage,
+            ms,
+            faults = crate::progress::minor_faults(),
+            "stage done"
+        );
         timings.push((stage, ms));
         clock = Instant::now();
         let next = match stage {

@@ -631,8 +631,9 @@ fn load_table(
         tracing::debug!(
             table = spec.name,
             ms = started.elapsed().as_millis() as u64,
+            faults = crate::progress::minor_faults(),
             "{what}"
-        )
+        );
     };
     let reader = source::TableReader::open(&source, &settings)?;
     let row_offset = source.first_row_number();
@@ -894,11 +895,15 @@ fn load_table(
         .columns
         .iter()
         .filter(|c| matched_source.is_none() || Some(source_of(c)) != matched_source)
-        .map(|c| with_default(c.name))
+        .map(|c| col(c.name))
         .collect();
     out.extend(keep.iter().map(|n| col(*n)));
     out.extend(extras.iter().map(|n| col(n.as_str())));
-    let frame = ok.select(out).collect().map_err(internal)?;
+    let frame = ok
+        .select(out)
+        .collect()
+        .and_then(with_defaults)
+        .map_err(internal)?;
     lap("duplicates checked");
     let rejected = rejected
         .sort([ROW], Default::default())
@@ -966,13 +971,31 @@ fn id_column(spec: &TableSpec) -> Option<&'static str> {
     }
 }
 
-/// The column as the book stores it: contract defaults filled in.
-fn with_default(name: &'static str) -> Expr {
-    match name {
-        PAYMENT_TERMS_DAYS => col(name).fill_null(lit(DEFAULT_PAYMENT_TERMS_DAYS)),
-        DISPUTED => col(name).fill_null(lit(false)),
-        _ => col(name),
+/// `frame` with the contract's defaults filled in (payment terms, the
+/// disputed flag), one column at a time. A select of every column with
+/// these two as expressions puts all columns in one chunk: at 100k that
+/// copied the invoices' text ids (the customer ids about to be dropped,
+/// the invoice ids the index copies anyway), ~0.15-0.45 s and ~260 MB of
+/// fresh pages.
+fn with_defaults(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    for (name, default) in [
+        (PAYMENT_TERMS_DAYS, lit(DEFAULT_PAYMENT_TERMS_DAYS)),
+        (DISPUTED, lit(false)),
+    ] {
+        let Some(at) = frame.get_column_index(name) else {
+            continue;
+        };
+        if frame.columns()[at].null_count() == 0 {
+            continue;
+        }
+        let filled = frame
+            .select([name])?
+            .lazy()
+            .select([col(name).fill_null(default)])
+            .collect()?;
+        frame.replace_column(at, filled.columns()[0].clone())?;
     }
+    Ok(frame)
 }
 
 /// The row rules of `spec`'s table, in the order they are reported: a
