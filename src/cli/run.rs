@@ -106,7 +106,7 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     let mut folder = RunFolder::create(&args.out)?;
     // The input files are hashed for the manifest (~0.1 s of SHA-256 at
     // 100k customers) and the report page rendered on threads of their
-    // own while the outputs are written, two at a time.
+    // own while the output files are written, side by side.
     let files = std::thread::scope(|scope| -> anyhow::Result<_> {
         let hashing = scope.spawn(|| {
             let started = Instant::now();

@@ -19,12 +19,11 @@ pub struct WrittenFile {
     pub sha256: String,
 }
 
-/// One file to stage: its name in the folder, and what writes it to the
-/// path it is given.
-pub type FileJob<'a> = (
-    &'static str,
-    Box<dyn FnOnce(&Path) -> Result<()> + Send + 'a>,
-);
+/// What writes one file to the path it is given.
+pub type WriteFile<'a> = Box<dyn FnOnce(&Path) -> Result<()> + Send + 'a>;
+
+/// One file to stage: its name in the folder, and what writes it.
+pub type FileJob<'a> = (&'static str, WriteFile<'a>);
 
 /// A staging folder that becomes the output folder on [`RunFolder::commit`].
 pub struct RunFolder {

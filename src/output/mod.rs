@@ -274,6 +274,14 @@ pub fn previous_scores(out: &Path) -> Option<DataFrame> {
     }
 }
 
+/// Writes `df` as CSV with the text of `columns` neutralised.
+fn neutralised_csv<'a>(
+    df: &'a DataFrame,
+    columns: &'static [&'static str],
+) -> folder::WriteFile<'a> {
+    Box::new(move |path| write_csv(&mut neutralise_formulas(df, columns)?, path))
+}
+
 /// Every data file of a nightly run into `folder`, side by side, recorded
 /// in a fixed order: scores (CSV and Parquet), escalations, credit limits,
 /// cash forecast, KPIs, rejects (the report page and run.json come after,
@@ -282,11 +290,6 @@ pub fn previous_scores(out: &Path) -> Option<DataFrame> {
 pub fn write_run_files(folder: &mut RunFolder, result: &Nightly, rejects: &[Reject]) -> Result<()> {
     use crate::model::score::{REASON_1, REASON_2, REASON_3};
     use crate::nightly::columns::{NAME, REASON, REASONS};
-    let neutralised_csv = |df: &DataFrame, columns: &'static [&'static str]| {
-        let df = df.clone();
-        Box::new(move |path: &Path| write_csv(&mut neutralise_formulas(&df, columns)?, path))
-            as Box<dyn FnOnce(&Path) -> Result<()> + Send>
-    };
     let jobs: Vec<folder::FileJob> = vec![
         (
             "scores.csv",
