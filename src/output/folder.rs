@@ -91,11 +91,10 @@ impl RunFolder {
     /// finish in: the manifest lists them the same way every run. The
     /// first failed job, in that order, is the error; nothing is committed.
     pub fn write_all(&mut self, jobs: Vec<FileJob<'_>>) -> Result<()> {
-        let staging = &self.staging;
         let stage = |(file, write): FileJob<'_>| -> Result<WrittenFile> {
             let started = std::time::Instant::now();
             injected_fault(file)?;
-            let path = staging.join(file);
+            let path = self.path(file);
             write(&path)?;
             let sha256 = crate::ingest::file_sha256(&path)?;
             tracing::debug!(
