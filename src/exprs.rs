@@ -21,9 +21,24 @@ pub fn cents(column: &str) -> Expr {
 }
 
 /// One amount as whole cents, as [`cents`] converts a column (for code that
-/// reads money columns as slices).
+/// reads money columns as slices): `(money * 100.0).round() as i64`, for
+/// every input (tested), without `f64::round`, which the baseline x86-64
+/// target has no instruction for and calls libm's `round` (~1.3% of a 100k
+/// `run`'s CPU, session 14). The truncating cast is one instruction; the
+/// remainder it leaves is exact below 2^53, where a rounded value differs
+/// from its truncation, and 0 above, where values are whole.
+#[inline]
 pub fn to_cents(money: f64) -> i64 {
-    (money * 100.0).round() as i64
+    let scaled = money * 100.0;
+    let whole = scaled as i64;
+    let rest = scaled - whole as f64;
+    if rest >= 0.5 {
+        whole.saturating_add(1)
+    } else if rest <= -0.5 {
+        whole.saturating_sub(1)
+    } else {
+        whole
+    }
 }
 
 /// Cents back to money (`f64`).
@@ -51,6 +66,46 @@ pub fn in_window(column: &str, on: i32, days: i32) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The cents of any amount, big or small, whole, a half cent or
+        /// next to one, infinite or NaN, are those of `f64::round`.
+        #[test]
+        fn to_cents_rounds_as_f64_round(
+            bits: u64,
+            cents: i64,
+            step in -2i64..=2,
+        ) {
+            let near_half = (cents as f64 + 0.5) / 100.0;
+            let next = f64::from_bits(near_half.to_bits().wrapping_add(step as u64));
+            for money in [f64::from_bits(bits), cents as f64 / 100.0, near_half, next, -next] {
+                proptest::prop_assert_eq!(to_cents(money), (money * 100.0).round() as i64, "{}", money);
+            }
+        }
+    }
+
+    #[test]
+    fn to_cents_at_the_edges() {
+        for money in [
+            0.0,
+            -0.0,
+            0.005,
+            -0.005,
+            0.49999999999999994 / 100.0,
+            1.005,
+            2.675,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MAX,
+            f64::MIN,
+            9.2233720368547748e16,
+            -9.2233720368547758e16,
+            4.503599627370497e13,
+        ] {
+            assert_eq!(to_cents(money), (money * 100.0).round() as i64, "{money}");
+        }
+    }
 
     /// The one-pass cents equal Polars' three-step expression, value for
     /// value: halves either side of zero, binary fractions that sit just
