@@ -99,8 +99,8 @@ mod tests {
             f64::NAN,
             f64::MAX,
             f64::MIN,
-            9.2233720368547748e16,
-            -9.2233720368547758e16,
+            i64::MAX as f64 / 100.0,
+            i64::MIN as f64 / 100.0,
             4.503599627370497e13,
         ] {
             assert_eq!(to_cents(money), (money * 100.0).round() as i64, "{money}");
