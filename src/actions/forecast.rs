@@ -197,7 +197,10 @@ fn week_chances(
 /// that no bound cuts, so most draws are one lookup, and only a draw in
 /// one of the (at most `weeks`) cut slices searches the bounds. The same
 /// answer as the search alone; the 175M draws of a 100k-customer run took
-/// 0.37-0.38 s instead of ~0.49 (docs/performance.md, session 13).
+/// 0.37-0.38 s instead of ~0.49 (docs/performance.md, session 13), and
+/// with the table an array and each draw adding into its week's slot
+/// without a branch (session 14) the chances and draws together take
+/// ~0.31-0.38 s instead of ~0.42-0.50.
 struct WeekFinder {
     below: Vec<u64>,
     /// Per slice: the count of bounds at most the slice's first draw, with
