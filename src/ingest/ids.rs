@@ -95,9 +95,8 @@ fn cmp_ids(a: &Texts, i: usize, b: &Texts, j: usize) -> std::cmp::Ordering {
     bytes_cmp(a.value(i).as_bytes(), b.value(j).as_bytes())
 }
 
-/// `a.cmp(b)` for ids of a few dozen bytes, 8 at a time: without the call
-/// to `memcmp` that slices' comparison makes, which costs more than the
-/// comparing on ids this short.
+/// `a.cmp(b)`, 8 bytes at a time: for ids of a few dozen bytes, the call
+/// to `memcmp` that comparing slices makes costs more than the comparison.
 #[inline]
 fn bytes_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
