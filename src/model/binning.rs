@@ -175,43 +175,18 @@ where
                 missing.goods += 1
             }
         }
-        let direction = params.direction.unwrap_or(Direction::Ascending);
-        return Binning {
-            bins: vec![Bin {
-                upper: None,
-                counts: Counts::default(),
-            }],
-            missing: (missing.total() > 0).then_some(missing),
-            direction,
-        };
+        return no_present_value(missing, params);
     }
 
     // Pre-bins: edges at quantiles (the values a full sort would put at
     // those positions, found without sorting), deduplicated; the largest
     // value closes the last bin, which runs to infinity.
-    let prebins = params.max_prebins.max(1);
-    let positions: Vec<usize> = (1..prebins)
-        .map(|q| (q * n / prebins).min(n - 1))
-        .chain([n - 1])
-        .collect();
-    let mut edges: Vec<f64> = order_statistics(present, &positions)
+    let positions = prebin_positions(n, params);
+    let edges: Vec<f64> = order_statistics(present, &positions)
         .into_iter()
         .map(from_ordered_key)
         .collect();
-    let max = edges.pop().expect("n - 1 is among the positions");
-    edges.dedup();
-    edges.retain(|e| *e < max);
-    let mut bins: Vec<Bin> = edges
-        .iter()
-        .map(|e| Bin {
-            upper: Some(*e),
-            counts: Counts::default(),
-        })
-        .collect();
-    bins.push(Bin {
-        upper: None,
-        counts: Counts::default(),
-    });
+    let (edges, mut bins) = prebins(edges);
     // A value belongs to the first bin whose edge it does not exceed: the
     // number of edges below it (a count over at most `max_prebins` edges,
     // branch-free, rather than a binary search).
@@ -226,8 +201,98 @@ where
             counts.goods += 1
         }
     }
-    let missing = (missing.total() > 0).then_some(missing);
+    merged(bins, missing, n, params)
+}
 
+/// [`bin_rows`] from the rows' counts per distinct value, `(value,
+/// counts)` in any order (each value once, NaN among them or not), and
+/// the missing rows' counts: the same bins, found without reading a row
+/// (for a column stored as codes into its distinct values).
+pub fn bin_counted(values: &[(f64, Counts)], missing: Counts, params: &BinningParams) -> Binning {
+    // Present values in f64's total order, as the selection of `bin_rows`
+    // orders them; NaN counts as missing there too.
+    let mut present: Vec<(u64, Counts)> = Vec::with_capacity(values.len());
+    let mut missing = missing;
+    for &(v, c) in values {
+        if v.is_nan() {
+            missing = missing.add(c);
+        } else if c.total() > 0 {
+            present.push((ordered_key(v), c));
+        }
+    }
+    present.sort_unstable_by_key(|(k, _)| *k);
+    let n = present.iter().map(|(_, c)| c.total()).sum::<u64>() as usize;
+    if n == 0 {
+        return no_present_value(missing, params);
+    }
+    // The value at sorted position p: the first whose running count
+    // exceeds p.
+    let positions = prebin_positions(n, params);
+    let mut edges = Vec::with_capacity(positions.len());
+    let (mut at, mut before) = (0, 0u64);
+    for p in positions {
+        while before + present[at].1.total() <= p as u64 {
+            before += present[at].1.total();
+            at += 1;
+        }
+        edges.push(from_ordered_key(present[at].0));
+    }
+    let (edges, mut bins) = prebins(edges);
+    for &(k, c) in &present {
+        let v = from_ordered_key(k);
+        let b = &mut bins[edges.iter().map(|e| usize::from(*e < v)).sum::<usize>()].counts;
+        *b = b.add(c);
+    }
+    merged(bins, missing, n, params)
+}
+
+/// The one bin of a feature with no present value.
+fn no_present_value(missing: Counts, params: &BinningParams) -> Binning {
+    Binning {
+        bins: vec![Bin {
+            upper: None,
+            counts: Counts::default(),
+        }],
+        missing: (missing.total() > 0).then_some(missing),
+        direction: params.direction.unwrap_or(Direction::Ascending),
+    }
+}
+
+/// The sorted positions of `n` present values whose values are the
+/// pre-bins' edges: one per quantile, and the largest value last.
+fn prebin_positions(n: usize, params: &BinningParams) -> Vec<usize> {
+    let prebins = params.max_prebins.max(1);
+    (1..prebins)
+        .map(|q| (q * n / prebins).min(n - 1))
+        .chain([n - 1])
+        .collect()
+}
+
+/// From the values at [`prebin_positions`]: the edges (deduplicated, each
+/// under the largest value) and empty bins, one per edge and a last one
+/// that the largest value closes and that runs to infinity.
+fn prebins(mut edges: Vec<f64>) -> (Vec<f64>, Vec<Bin>) {
+    let max = edges.pop().expect("n - 1 is among the positions");
+    edges.dedup();
+    edges.retain(|e| *e < max);
+    let mut bins: Vec<Bin> = edges
+        .iter()
+        .map(|e| Bin {
+            upper: Some(*e),
+            counts: Counts::default(),
+        })
+        .collect();
+    bins.push(Bin {
+        upper: None,
+        counts: Counts::default(),
+    });
+    (edges, bins)
+}
+
+/// Pre-bins with their counts merged until monotone and large enough (see
+/// the module docs). `n`: the present rows.
+fn merged(mut bins: Vec<Bin>, missing: Counts, n: usize, params: &BinningParams) -> Binning {
+    let missing = (missing.total() > 0).then_some(missing);
     let direction = params.direction.unwrap_or_else(|| trend(&bins));
     let min_count = (params.min_bin_share * n as f64).ceil() as u64;
     loop {
@@ -470,6 +535,60 @@ mod tests {
             let mut keys: Vec<u64> = values.iter().map(|v| ordered_key(*v)).collect();
             let found: Vec<u64> = order_statistics(&mut keys, &positions).into_iter().map(|k| from_ordered_key(k).to_bits()).collect();
             proptest::prop_assert_eq!(found, expected);
+        }
+
+        /// Binning from counts per distinct value gives the bins binning
+        /// the rows gives, bit for bit: repeated values, both zeros, NaN
+        /// (missing to both), missing rows, values listed in any order and
+        /// with zero counts.
+        #[test]
+        fn binning_from_counts_equals_binning_the_rows(
+            rows in proptest::collection::vec(
+                (
+                    proptest::option::weighted(0.85, proptest::prop_oneof![
+                        proptest::strategy::Strategy::prop_map(-3i32..40, f64::from),
+                        proptest::strategy::Just(-0.0),
+                        proptest::strategy::Just(f64::NAN),
+                        proptest::num::f64::NORMAL,
+                    ]),
+                    proptest::bool::weighted(0.3),
+                ),
+                0..400,
+            ),
+            prebins in 1usize..25,
+            min_share in 0.0f64..0.2,
+            fixed in proptest::option::of(proptest::bool::ANY),
+            unused in proptest::collection::vec(proptest::num::f64::NORMAL, 0..3),
+        ) {
+            let params = BinningParams {
+                max_prebins: prebins,
+                min_bin_share: min_share,
+                direction: fixed.map(|a| if a { Direction::Ascending } else { Direction::Descending }),
+            };
+            let values: Vec<Option<f64>> = rows.iter().map(|r| r.0).collect();
+            let bad: Vec<bool> = rows.iter().map(|r| r.1).collect();
+            let from_rows = bin_feature(&values, &bad, &params);
+            // Counts per distinct bit pattern, in the order first met (as a
+            // coded column holds them), then values no row holds.
+            let mut distinct: Vec<(f64, Counts)> = Vec::new();
+            let mut missing = Counts::default();
+            for (v, y) in values.iter().zip(&bad) {
+                let c = match v {
+                    None => &mut missing,
+                    Some(v) => match distinct.iter().position(|(d, _)| d.to_bits() == v.to_bits()) {
+                        Some(i) => &mut distinct[i].1,
+                        None => {
+                            distinct.push((*v, Counts::default()));
+                            &mut distinct.last_mut().unwrap().1
+                        }
+                    },
+                };
+                if *y { c.bads += 1 } else { c.goods += 1 }
+            }
+            distinct.extend(unused.iter().map(|v| (*v, Counts::default())));
+            let from_counts = bin_counted(&distinct, missing, &params);
+            // Debug output shows every bit that matters (edges, counts).
+            proptest::prop_assert_eq!(format!("{from_counts:?}"), format!("{from_rows:?}"));
         }
 
         /// On any data: bad rates monotone in the chosen direction, every

@@ -20,7 +20,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use super::binning::{bin_rows, information_value, Binning, BinningParams, Direction};
+use super::binning::{
+    bin_counted, bin_rows, information_value, Binning, BinningParams, Counts, Direction,
+};
 use super::fit::{fit_logistic, newton_start, FitError, LogisticFit};
 use super::matrix;
 use super::metrics;
@@ -201,15 +203,17 @@ impl Built {
             .iter()
             .map(|c| FEATURES.iter().position(|f| *f == c.name).unwrap_or(0))
             .collect();
+        let woe: Vec<_> = self
+            .cards
+            .iter()
+            .zip(&index)
+            .map(|(c, &f)| data.columns[f].mapped(move |v| c.place(v).woe))
+            .collect();
         rows.par_iter()
-            .map(|&r| {
-                let woe: Vec<f64> = self
-                    .cards
-                    .iter()
-                    .zip(&index)
-                    .map(|(c, &f)| c.place(data.columns[f].get(r)).woe)
-                    .collect();
-                self.fit.predict(&woe)
+            .map_init(Vec::new, |row, &r| {
+                row.clear();
+                row.extend(woe.iter().map(|w| w.get(r)));
+                self.fit.predict(row)
             })
             .collect()
     }
@@ -250,11 +254,27 @@ fn build(
                 direction: direction_for(name, config),
             };
             let column = &data.columns[f];
-            let binning = bin_rows(
-                || rows.iter().map(|&r| (column.get(r), data.bad[r])),
-                &params,
-                scratch,
-            );
+            let binning = match column.codes() {
+                // One count per distinct value, then bins from the counts.
+                Some((codes, values)) => {
+                    let mut counts = vec![Counts::default(); values.len() + 1];
+                    for &r in rows {
+                        // The null code is clamped onto the last entry.
+                        let c = &mut counts[(codes[r] as usize).min(values.len())];
+                        let bad = data.bad[r];
+                        c.bads += u64::from(bad);
+                        c.goods += u64::from(!bad);
+                    }
+                    let missing = counts.pop().expect("the null entry");
+                    let values: Vec<(f64, Counts)> = values.iter().copied().zip(counts).collect();
+                    bin_counted(&values, missing, &params)
+                }
+                None => bin_rows(
+                    || rows.iter().map(|&r| (column.get(r), data.bad[r])),
+                    &params,
+                    scratch,
+                ),
+            };
             let iv = information_value(&binning);
             (binning, iv)
         })
@@ -282,22 +302,27 @@ fn build(
         .map(|f| feature_card(FEATURES[f], &binned[f].0, 0.0, &scaling))
         .collect();
     let woe_of = |f: usize, sample: &[usize]| -> Vec<f64> {
-        sample
-            .iter()
-            .map(|&r| all_cards[f].place(data.columns[f].get(r)).woe)
-            .collect()
+        let woe = data.columns[f].mapped(|v| all_cards[f].place(v).woe);
+        sample.iter().map(|&r| woe.get(r)).collect()
     };
 
     let woe_matrix = |features: &[usize], sample: &[usize]| -> Vec<f64> {
         let cols = features.len();
+        let woe: Vec<_> = features
+            .iter()
+            .map(|&f| {
+                let card = &all_cards[f];
+                data.columns[f].mapped(move |v| card.place(v).woe)
+            })
+            .collect();
         let mut x = vec![0.0; sample.len() * cols];
         const BLOCK: usize = 8192;
         x.par_chunks_mut(BLOCK * cols.max(1))
             .zip(sample.par_chunks(BLOCK))
             .for_each(|(x, rows)| {
                 for (out, &r) in x.chunks_mut(cols.max(1)).zip(rows) {
-                    for (v, &f) in out.iter_mut().zip(features) {
-                        *v = all_cards[f].place(data.columns[f].get(r)).woe;
+                    for (v, w) in out.iter_mut().zip(&woe) {
+                        *v = w.get(r);
                     }
                 }
             });
@@ -511,10 +536,8 @@ pub fn train(input: TrainInput, config: &TrainConfig) -> Result<Scorecard, Train
         .par_iter()
         .enumerate()
         .filter_map(|(f, card)| {
-            let risk: Vec<f64> = holdout
-                .iter()
-                .map(|&r| -card.place(data.columns[f].get(r)).woe)
-                .collect();
+            let woe = data.columns[f].mapped(|v| card.place(v).woe);
+            let risk: Vec<f64> = holdout.iter().map(|&r| -woe.get(r)).collect();
             metrics::auc(&risk, &holdout_bad).map(|auc| FeatureAuc {
                 feature: card.name.clone(),
                 auc,
