@@ -389,7 +389,7 @@ pub fn snapshots_each(
         "bucketed by customer"
     );
     let days = plan(first, as_of, params, step_months);
-    let (mut sweeping, mut finishing) = (0, 0);
+    let (mut sweeping, mut finishing, mut handing) = (0, 0, 0);
     // Three days per pass over the customers: their aggregates (~100 MB
     // per day at 100k customers) and finished frames are held together.
     // Six took as long and ~0.4 GB more at the top of `train` (session 9).
@@ -408,8 +408,10 @@ pub fn snapshots_each(
             })
             .collect::<PolarsResult<_>>()?;
         finishing += lap.elapsed().as_millis() as u64;
+        let lap = std::time::Instant::now();
         finished.into_iter().try_for_each(&mut each)?;
+        handing += lap.elapsed().as_millis() as u64;
     }
-    tracing::debug!(sweeping, finishing, "snapshot days");
+    tracing::debug!(sweeping, finishing, handing, "snapshot days");
     Ok(())
 }

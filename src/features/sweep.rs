@@ -397,7 +397,7 @@ impl Sweep {
     /// one, so each customer's rows are read from memory once for all the
     /// days and then stay in cache: with days outside, every day streamed
     /// the whole book from memory again. Pass a few days at a time: all
-    /// their aggregate rows and frames are held at once.
+    /// their aggregate columns and frames are held at once.
     pub fn days(&self, days: &[(i32, Option<LabelParams>)]) -> PolarsResult<Vec<DataFrame>> {
         if let Some((only, _)) = &self.only {
             polars_ensure!(
@@ -415,23 +415,34 @@ impl Sweep {
         block: usize,
     ) -> PolarsResult<Vec<DataFrame>> {
         let n = self.invoices.customers();
-        let blocks: Vec<Vec<Vec<Agg>>> = (0..n.div_ceil(block))
+        // Per block, per day: that day's aggregate columns for the block's
+        // customers, filled as each customer is walked.
+        let blocks: Vec<Vec<Columns>> = (0..n.div_ceil(block))
             .into_par_iter()
             .map(|b| {
-                let mut per_day: Vec<Vec<Agg>> = days.iter().map(|_| Vec::new()).collect();
-                for c in b * block..((b + 1) * block).min(n) {
-                    for (rows, &(d, label)) in per_day.iter_mut().zip(days) {
-                        rows.extend(self.customer(c, d, label));
+                let customers = b * block..((b + 1) * block).min(n);
+                let mut per_day: Vec<Columns> =
+                    days.iter().map(|_| Columns::new(customers.len())).collect();
+                let mut scratch = Vec::new();
+                for c in customers {
+                    for (columns, &(d, label)) in per_day.iter_mut().zip(days) {
+                        if let Some(a) = self.customer(c, d, label) {
+                            columns.push(&a, &mut scratch);
+                        }
                     }
                 }
                 per_day
             })
             .collect();
-        // Blocks are in customer order: each day's rows, block after block.
-        (0..days.len())
-            .into_par_iter()
-            .map(|i| rows_to_frame(blocks.iter().flat_map(|b| &b[i])))
-            .collect()
+        // Blocks are in customer order: each day's columns, block after
+        // block.
+        let mut by_day: Vec<Vec<Columns>> = days.iter().map(|_| Vec::new()).collect();
+        for per_day in blocks {
+            for (day, columns) in by_day.iter_mut().zip(per_day) {
+                day.push(columns);
+            }
+        }
+        by_day.into_iter().map(columns_to_frame).collect()
     }
 
     fn customer(&self, c: usize, d: i32, label: Option<LabelParams>) -> Option<Agg> {
@@ -1092,63 +1103,119 @@ fn column<T: PolarsNumericType>(name: &str, buffer: Buffer<T::Native>) -> Column
     ChunkedArray::<T>::from_vec_validity(name.into(), buffer.values, validity).into_column()
 }
 
-/// The aggregate frame, with the names and types of the reference's
-/// aggregates (`reference::aggregates`), built in one pass over the rows.
-fn rows_to_frame<'a>(rows: impl Iterator<Item = &'a Agg> + Clone) -> PolarsResult<DataFrame> {
-    let height = rows.clone().count();
-    let names64 = i64_names();
-    let names_f = f64_names();
-    let mut c64: Vec<Buffer<i64>> = (0..names64.len())
-        .map(|_| Buffer::with_capacity(height))
-        .collect();
-    let mut c32: Vec<Buffer<i32>> = (0..I32_NAMES.len())
-        .map(|_| Buffer::with_capacity(height))
-        .collect();
-    let mut cf: Vec<Buffer<f64>> = (0..names_f.len())
-        .map(|_| Buffer::with_capacity(height))
-        .collect();
-    let mut scratch = Vec::with_capacity(names64.len());
-    for a in rows.clone() {
-        scratch.clear();
-        a.i64s(&mut scratch);
-        debug_assert_eq!(scratch.len(), names64.len());
-        for (c, v) in c64.iter_mut().zip(&scratch) {
-            c.push(*v);
+impl<T: Copy> Buffer<T> {
+    /// The buffers one after another.
+    fn concat(parts: Vec<Buffer<T>>) -> Buffer<T> {
+        let n = parts.iter().map(|p| p.values.len()).sum();
+        let mut out = Buffer {
+            values: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
+        };
+        for p in parts {
+            out.values.extend_from_slice(&p.values);
+            out.valid.extend_from_slice(&p.valid);
         }
-        for (c, v) in c32.iter_mut().zip(a.i32s()) {
-            c.push(v);
-        }
-        for (c, v) in cf.iter_mut().zip(a.f64s()) {
-            c.push(v);
+        out
+    }
+}
+
+/// One day's aggregate columns for a block of customers, a row pushed per
+/// customer walked: the customers' rows are written straight into
+/// columns (a block's fit in cache), never held as rows.
+struct Columns {
+    i64s: Vec<Buffer<i64>>,
+    i32s: Vec<Buffer<i32>>,
+    f64s: Vec<Buffer<f64>>,
+    bad: Vec<Option<bool>>,
+    keys: Vec<IdxSize>,
+}
+
+impl Columns {
+    /// Empty, with room for `rows` rows.
+    fn new(rows: usize) -> Columns {
+        Columns {
+            i64s: (0..I64_COLUMNS)
+                .map(|_| Buffer::with_capacity(rows))
+                .collect(),
+            i32s: (0..I32_NAMES.len())
+                .map(|_| Buffer::with_capacity(rows))
+                .collect(),
+            f64s: (0..F64_COLUMNS)
+                .map(|_| Buffer::with_capacity(rows))
+                .collect(),
+            bad: Vec::with_capacity(rows),
+            keys: Vec::with_capacity(rows),
         }
     }
-    let mut columns: Vec<Column> = Vec::new();
-    columns.extend(
-        names64
-            .iter()
-            .zip(c64)
-            .map(|(n, v)| column::<Int64Type>(n, v)),
+
+    /// Appends `a`'s row. `scratch`: room for its integers, reused.
+    fn push(&mut self, a: &Agg, scratch: &mut Vec<Option<i64>>) {
+        scratch.clear();
+        a.i64s(scratch);
+        debug_assert_eq!(scratch.len(), I64_COLUMNS);
+        for (c, v) in self.i64s.iter_mut().zip(scratch.iter()) {
+            c.push(*v);
+        }
+        for (c, v) in self.i32s.iter_mut().zip(a.i32s()) {
+            c.push(v);
+        }
+        for (c, v) in self.f64s.iter_mut().zip(a.f64s()) {
+            c.push(v);
+        }
+        self.bad.push(a.bad);
+        self.keys.push(a.key);
+    }
+}
+
+/// How many integer aggregates [`Agg::i64s`] gives ([`i64_names`]).
+const I64_COLUMNS: usize = 51;
+/// How many shares [`Agg::f64s`] gives ([`f64_names`]).
+const F64_COLUMNS: usize = 9;
+
+/// The aggregate frame of one day, with the names and types of the
+/// reference's aggregates (`reference::aggregates`), from its blocks'
+/// columns in customer order; the columns are joined side by side.
+fn columns_to_frame(blocks: Vec<Columns>) -> PolarsResult<DataFrame> {
+    let height = blocks.iter().map(|b| b.keys.len()).sum();
+    let names64 = i64_names();
+    let names_f = f64_names();
+    assert_eq!(names64.len(), I64_COLUMNS, "a name per integer aggregate");
+    assert_eq!(names_f.len(), F64_COLUMNS, "a name per share");
+    // Each column's parts, block after block.
+    let mut i64s: Vec<Vec<Buffer<i64>>> = (0..I64_COLUMNS).map(|_| Vec::new()).collect();
+    let mut i32s: Vec<Vec<Buffer<i32>>> = I32_NAMES.iter().map(|_| Vec::new()).collect();
+    let mut f64s: Vec<Vec<Buffer<f64>>> = (0..F64_COLUMNS).map(|_| Vec::new()).collect();
+    let (mut bad, mut keys) = (Vec::with_capacity(height), Vec::with_capacity(height));
+    for b in blocks {
+        for (parts, c) in i64s.iter_mut().zip(b.i64s) {
+            parts.push(c);
+        }
+        for (parts, c) in i32s.iter_mut().zip(b.i32s) {
+            parts.push(c);
+        }
+        for (parts, c) in f64s.iter_mut().zip(b.f64s) {
+            parts.push(c);
+        }
+        bad.extend(b.bad);
+        keys.extend(b.keys);
+    }
+    let mut columns: Vec<Column> = i64s
+        .into_par_iter()
+        .zip(&names64)
+        .map(|(parts, n)| column::<Int64Type>(n, Buffer::concat(parts)))
+        .collect();
+    columns.par_extend(
+        i32s.into_par_iter()
+            .zip(I32_NAMES)
+            .map(|(parts, n)| column::<Int32Type>(n, Buffer::concat(parts))),
     );
-    columns.extend(
-        I32_NAMES
-            .iter()
-            .zip(c32)
-            .map(|(n, v)| column::<Int32Type>(n, v)),
+    columns.par_extend(
+        f64s.into_par_iter()
+            .zip(&names_f)
+            .map(|(parts, n)| column::<Float64Type>(n, Buffer::concat(parts))),
     );
-    columns.extend(
-        names_f
-            .iter()
-            .zip(cf)
-            .map(|(n, v)| column::<Float64Type>(n, v)),
-    );
-    columns.push(Column::new(
-        BAD.into(),
-        rows.clone().map(|a| a.bad).collect::<Vec<Option<bool>>>(),
-    ));
-    columns.push(Column::new(
-        s::CUSTOMER_KEY.into(),
-        rows.map(|a| a.key).collect::<Vec<IdxSize>>(),
-    ));
+    columns.push(Column::new(BAD.into(), bad));
+    columns.push(Column::new(s::CUSTOMER_KEY.into(), keys));
     DataFrame::new(height, columns)
 }
 
