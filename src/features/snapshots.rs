@@ -390,10 +390,12 @@ pub fn snapshots_each(
     );
     let days = plan(first, as_of, params, step_months);
     let (mut sweeping, mut finishing, mut handing) = (0, 0, 0);
-    // Three days per pass over the customers: their aggregates (~100 MB
-    // per day at 100k customers) and finished frames are held together.
-    // Six took as long and ~0.4 GB more at the top of `train` (session 9).
-    for group in days.chunks(3) {
+    // Six days per pass over the customers: their aggregates (~60 MB per
+    // day at 100k customers) and finished frames are held together. Since
+    // training columns are coded (session 15) `train` peaks far below its
+    // target, and six passes in 0.2-0.3 s less sweeping than three, for
+    // ~0.3 GB more (docs/performance.md, session 15).
+    for group in days.chunks(6) {
         let lap = std::time::Instant::now();
         let aggregates = sweep.days(group)?;
         sweeping += lap.elapsed().as_millis() as u64;
