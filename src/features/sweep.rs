@@ -1292,16 +1292,22 @@ fn columns_to_frame(blocks: Vec<Columns>) -> PolarsResult<DataFrame> {
 mod tests {
     use super::*;
 
+    /// The bundled sample book, read with the default config.
+    fn sample_book() -> Book {
+        crate::ingest::read_book(
+            std::path::Path::new("data-samples"),
+            &crate::config::Config::default(),
+        )
+        .unwrap()
+        .0
+    }
+
     #[test]
     fn a_sweep_for_one_day_gives_what_the_whole_sweep_gives_for_it() {
         // Every month end of the sample (Nov 2024 - Oct 2026) and some days
         // between: early days, where nothing is old enough to be summed,
         // and late ones, where most invoices and orders are.
-        let (book, _) = crate::ingest::read_book(
-            std::path::Path::new("data-samples"),
-            &crate::config::Config::default(),
-        )
-        .unwrap();
+        let book = sample_book();
         let whole = Sweep::new(&book).unwrap();
         let mut days: Vec<i32> = (0..24)
             .map(|m| {
@@ -1337,11 +1343,7 @@ mod tests {
         // Every customer of the sample, every 10th day of its history, for
         // the default definition and two others; the spans found once per
         // customer and definition, as a pass over a few days finds them.
-        let (book, _) = crate::ingest::read_book(
-            std::path::Path::new("data-samples"),
-            &crate::config::Config::default(),
-        )
-        .unwrap();
+        let book = sample_book();
         let sweep = Sweep::new(&book).unwrap();
         let first = crate::dates::to_days(crate::dates::parse_iso("2024-10-01").unwrap());
         let definitions = [
@@ -1407,11 +1409,7 @@ mod tests {
     fn the_block_size_changes_nothing() {
         // The sample has 300 customers: one block at the default size, 43
         // blocks of 7 (the last one short) here. Same frames, same order.
-        let (book, _) = crate::ingest::read_book(
-            std::path::Path::new("data-samples"),
-            &crate::config::Config::default(),
-        )
-        .unwrap();
+        let book = sample_book();
         let sweep = Sweep::new(&book).unwrap();
         let days: Vec<(i32, Option<LabelParams>)> = ["2025-06-30", "2026-01-31", "2026-10-31"]
             .iter()
