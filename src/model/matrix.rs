@@ -3,6 +3,8 @@
 
 use polars::prelude::*;
 
+use super::binning::Counts;
+
 /// Columns as `f64` (integers and booleans cast), nulls as `None`, in the
 /// order of `names`; converted in parallel.
 pub fn float_columns(df: &DataFrame, names: &[&str]) -> PolarsResult<Vec<Vec<Option<f64>>>> {
@@ -89,6 +91,26 @@ impl FloatColumn {
             Repr::Coded { codes, values, .. } => Some((codes, values)),
             Repr::Plain { .. } => None,
         }
+    }
+
+    /// For a coded column, the goods and bads of `rows` per distinct value
+    /// (`(value, counts)`, every value once, in code order) and of its null
+    /// rows, counted without reading a value; `None` for a plain one.
+    pub fn value_counts(
+        &self,
+        rows: &[usize],
+        bad: &[bool],
+    ) -> Option<(Vec<(f64, Counts)>, Counts)> {
+        let (codes, values) = self.codes()?;
+        let mut counts = vec![Counts::default(); values.len() + 1];
+        for &r in rows {
+            // The null code is clamped onto the last entry.
+            let c = &mut counts[(codes[r] as usize).min(values.len())];
+            c.bads += u64::from(bad[r]);
+            c.goods += u64::from(!bad[r]);
+        }
+        let missing = counts.pop().expect("the null entry");
+        Some((values.iter().copied().zip(counts).collect(), missing))
     }
 
     /// `f` of each row's value, read by row number: for a coded column `f`
@@ -262,6 +284,15 @@ mod tests {
         let (direct, table) = read_back(&column);
         assert_eq!(direct, want);
         assert_eq!(table, want);
+        // Rows 0, 1, 4, 5 and 6, rows 4 and 5 bad: 2.5 once good and once
+        // bad, NaN once good, the other values not among them; nulls once
+        // good and once bad.
+        let bad = [false, false, true, true, true, true, false];
+        let c = |goods, bads| Counts { goods, bads };
+        let (values, missing) = column.value_counts(&[0, 1, 4, 5, 6], &bad).unwrap();
+        let counts: Vec<Counts> = values.iter().map(|(_, k)| *k).collect();
+        assert_eq!(counts, [c(1, 1), c(0, 0), c(0, 0), c(1, 0)]);
+        assert_eq!(missing, c(1, 1));
     }
 
     #[test]

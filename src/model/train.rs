@@ -20,9 +20,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use super::binning::{
-    bin_counted, bin_rows, information_value, Binning, BinningParams, Counts, Direction,
-};
+use super::binning::{bin_counted, bin_rows, information_value, Binning, BinningParams, Direction};
 use super::fit::{fit_logistic, newton_start, FitError, LogisticFit};
 use super::matrix;
 use super::metrics;
@@ -254,21 +252,9 @@ fn build(
                 direction: direction_for(name, config),
             };
             let column = &data.columns[f];
-            let binning = match column.codes() {
-                // One count per distinct value, then bins from the counts.
-                Some((codes, values)) => {
-                    let mut counts = vec![Counts::default(); values.len() + 1];
-                    for &r in rows {
-                        // The null code is clamped onto the last entry.
-                        let c = &mut counts[(codes[r] as usize).min(values.len())];
-                        let bad = data.bad[r];
-                        c.bads += u64::from(bad);
-                        c.goods += u64::from(!bad);
-                    }
-                    let missing = counts.pop().expect("the null entry");
-                    let values: Vec<(f64, Counts)> = values.iter().copied().zip(counts).collect();
-                    bin_counted(&values, missing, &params)
-                }
+            let binning = match column.value_counts(rows, &data.bad) {
+                // Bins from one count per distinct value.
+                Some((values, missing)) => bin_counted(&values, missing, &params),
                 None => bin_rows(
                     || rows.iter().map(|&r| (column.get(r), data.bad[r])),
                     &params,
