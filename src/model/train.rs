@@ -382,7 +382,14 @@ fn build(
             }
             let start =
                 newton.then(|| newton_start(&x, kept.len(), &bad, config.l2, warm.as_deref()));
-            let fit = fit_logistic(&x, kept.len(), &bad, config.l2, start.as_ref())?;
+            // The sample's refits only choose which feature to drop next:
+            // Newton's optimum decides that (linfa, started there, returns
+            // it unchanged: its gradient check passes at once). The fit on
+            // every row, the one shipped, is linfa's.
+            let fit = match start {
+                Some(start) if p != last => start,
+                start => fit_logistic(&x, kept.len(), &bad, config.l2, start.as_ref())?,
+            };
             let wrong = fit
                 .coefficients
                 .iter()
