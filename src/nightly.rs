@@ -173,33 +173,39 @@ pub fn nightly(
     lap("scoring", &mut timings);
 
     let cfg = &config.escalation;
-    let accounts = actions::accounts(
-        &book,
-        d,
-        &state,
-        &features,
-        &scored,
-        FactWindows {
-            pre_due_days: cfg.pre_due_days,
-            plan_hold_days: cfg.plan_hold_days,
-        },
-    )?;
-    // The forecast needs the customers and the invoices' seeds alone.
-    let Book {
-        customers,
-        invoices,
-        ..
-    } = book;
-    let seeds = invoices.column(s::INVOICE_SEED)?.clone();
-    drop(invoices);
+    // The accounts' facts are a single-threaded walk: the forecast's input,
+    // which needs neither them nor the scores, is prepared beside them.
+    let (accounts, forecast_input) = std::thread::scope(|scope| {
+        let input = scope.spawn(|| {
+            let started = Instant::now();
+            let seeds = book.invoices.column(s::INVOICE_SEED)?;
+            let input = forecast_input(&book.customers, seeds, d, &state, &config.forecast);
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "forecast input");
+            input
+        });
+        let accounts = actions::accounts(
+            &book,
+            d,
+            &state,
+            &features,
+            &scored,
+            FactWindows {
+                pre_due_days: cfg.pre_due_days,
+                plan_hold_days: cfg.plan_hold_days,
+            },
+        );
+        let input = input.join().expect("the forecast's thread does not panic");
+        (accounts, input)
+    });
+    let (accounts, forecast_input) = (accounts?, forecast_input?);
+    drop((book, state));
     let queue = escalation::queue(&accounts, cfg);
     let decisions: Vec<LimitDecision> = accounts
         .iter()
         .map(|a| limits::decide(a, &config.limits))
         .collect();
     lap("actions", &mut timings);
-    let weeks = cash_forecast(&customers, &seeds, d, &state, &accounts, &config.forecast)?;
-    drop((state, customers, seeds));
+    let weeks = cash_forecast(forecast_input, d, &accounts, &config.forecast);
     lap("forecast", &mut timings);
     // Computed alongside scoring (above): its own time, not wall time.
     timings.push(("kpis", kpis_ms));
@@ -465,18 +471,24 @@ fn forecast_frame(weeks: &[Week]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Open invoices on day `d` (from its invoice `state`) and each customer's
-/// recent days late, fed to [`forecast::forecast`]; a customer in default
-/// has pd 1. `accounts` are in customer id order, one per customer;
-/// `seeds` is the invoices' [`s::INVOICE_SEED`] column, by invoice key.
-fn cash_forecast(
+/// The forecast's input before the accounts are known: the invoices open
+/// on day `d` (from its invoice `state`, their `pd` still 0) and each
+/// customer's recent days late, indexed like the accounts (customers in
+/// id order). `seeds` is the invoices' [`s::INVOICE_SEED`] column, by
+/// invoice key. Reads only the customers and the state, so the nightly run
+/// prepares it beside the accounts' facts.
+struct ForecastInput {
+    open: Vec<OpenInvoice>,
+    history: Vec<Vec<i32>>,
+}
+
+fn forecast_input(
     customers: &DataFrame,
     seeds: &Column,
     d: i32,
     state: &DataFrame,
-    accounts: &[Account],
     cfg: &forecast::ForecastConfig,
-) -> PolarsResult<Vec<Week>> {
+) -> PolarsResult<ForecastInput> {
     // Customer key -> account: accounts follow the customers sorted by id.
     let by_id = customers
         .clone()
@@ -490,7 +502,6 @@ fn cash_forecast(
             account_of[key as usize] = Some(i);
         }
     }
-    debug_assert_eq!(by_id.height(), accounts.len());
     // Only open invoices and those settled within the history window
     // count; the loop below skips the rest. The columns are read in place,
     // in their own types (3.3M rows at 100k: a filtered copy and i64 casts
@@ -501,7 +512,7 @@ fn cash_forecast(
     let keys = state.column(s::CUSTOMER_KEY)?.idx()?;
     let rows = state.column(s::INVOICE_KEY)?.idx()?;
     let seeds = seeds.u64()?;
-    let mut history: Vec<Vec<i32>> = vec![Vec::new(); accounts.len()];
+    let mut history: Vec<Vec<i32>> = vec![Vec::new(); by_id.height()];
     let mut open = Vec::new();
     let invoices = keys.iter().zip(rows.iter()).zip(dues.iter());
     for (((key, row), due), (cents, settled)) in invoices.zip(opens.iter().zip(settles.iter())) {
@@ -516,7 +527,6 @@ fn cash_forecast(
         }
         let cents = cents.unwrap_or(0);
         if cents > 0 {
-            let a = &accounts[c];
             open.push(OpenInvoice {
                 key: row
                     .and_then(|row| seeds.get(row as usize))
@@ -524,13 +534,31 @@ fn cash_forecast(
                 customer: c,
                 due,
                 open_cents: cents,
-                pd: if a.in_default { 1.0 } else { a.pd },
+                pd: 0.0,
             });
         }
     }
     // Histories in a fixed order whatever order the state frame came in.
     for h in &mut history {
         h.sort_unstable();
+    }
+    Ok(ForecastInput { open, history })
+}
+
+/// The 13 weeks from the prepared input and the accounts (one per
+/// customer, in customer id order, as the input's histories): each open
+/// invoice takes its customer's pd, 1 for a customer in default.
+fn cash_forecast(
+    input: ForecastInput,
+    d: i32,
+    accounts: &[Account],
+    cfg: &forecast::ForecastConfig,
+) -> Vec<Week> {
+    let ForecastInput { mut open, history } = input;
+    debug_assert_eq!(history.len(), accounts.len());
+    for invoice in &mut open {
+        let a = &accounts[invoice.customer];
+        invoice.pd = if a.in_default { 1.0 } else { a.pd };
     }
     let started = Instant::now();
     let weeks = forecast::forecast(&open, &history, d, cfg);
@@ -539,5 +567,5 @@ fn cash_forecast(
         ms = started.elapsed().as_millis() as u64,
         "forecast simulated"
     );
-    Ok(weeks)
+    weeks
 }
