@@ -131,8 +131,8 @@ pub fn nightly(
     // also those settled within its history window: only those are kept.
     // The two cores share the stage evenly: the state and the KPIs'
     // beginning balance on a thread of their own, scoring and the KPIs'
-    // monthly sales here (each a single-threaded walk of ~0.1-0.3 s at
-    // 100k); the KPIs are finished from those parts once both are done.
+    // monthly sales (a one-core walk over the invoices, ~0.1 s at 100k)
+    // here; the KPIs are finished from those parts once both are done.
     let relevant = features::open_or_settled_after(d, d - config.forecast.history_days);
     let (scoring, alongside) = std::thread::scope(|scope| {
         let alongside = scope.spawn(|| -> Result<(DataFrame, i64, u64)> {
@@ -173,8 +173,9 @@ pub fn nightly(
     lap("scoring", &mut timings);
 
     let cfg = &config.escalation;
-    // The accounts' facts are a single-threaded walk: the forecast's input,
-    // which needs neither them nor the scores, is prepared beside them.
+    // The accounts' facts are mostly one core's work: the forecast's
+    // input, which needs neither them nor the scores, is prepared beside
+    // them.
     let (accounts, forecast_input) = std::thread::scope(|scope| {
         let input = scope.spawn(|| {
             let started = Instant::now();
@@ -471,17 +472,19 @@ fn forecast_frame(weeks: &[Week]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// The forecast's input before the accounts are known: the invoices open
-/// on day `d` (from its invoice `state`, their `pd` still 0) and each
-/// customer's recent days late, indexed like the accounts (customers in
-/// id order). `seeds` is the invoices' [`s::INVOICE_SEED`] column, by
-/// invoice key. Reads only the customers and the state, so the nightly run
-/// prepares it beside the accounts' facts.
+/// The forecast's input before the accounts are known.
 struct ForecastInput {
+    /// The invoices open on the day, their `pd` still 0.
     open: Vec<OpenInvoice>,
+    /// Each customer's recent days late, indexed like the accounts
+    /// (customers in id order).
     history: Vec<Vec<i32>>,
 }
 
+/// The [`ForecastInput`] of day `d`, from its invoice `state`; `seeds` is
+/// the invoices' [`s::INVOICE_SEED`] column, by invoice key. Reads only the
+/// customers, the state and the seeds, so the nightly run prepares it
+/// beside the accounts' facts.
 fn forecast_input(
     customers: &DataFrame,
     seeds: &Column,
