@@ -352,9 +352,10 @@ fn build(
     } else {
         vec![rows]
     };
-    // On such books linfa-logistic starts each fit from Newton's optimum
-    // (see `newton_start`): seconds instead of minutes. Smaller books are
-    // fitted by linfa from zero, as before, so their models do not move.
+    // On such books each fit is Newton's (see `newton_start`), and linfa-
+    // logistic's fit on every row starts from Newton's optimum: seconds
+    // instead of minutes. Smaller books are fitted by linfa from zero, as
+    // before, so their models do not move.
     let newton = stride > 1;
     let mut fit = None;
     let mut pd = Vec::new();
@@ -366,7 +367,7 @@ fn build(
         let mut x = woe_matrix(&kept, pass);
         // Newton starts from the previous fit (less a dropped feature): the
         // sample's refits from each other, the fit on every row from the
-        // sample's last (4 passes instead of 10; same optimum to Newton's
+        // sample's last (3-4 passes instead of 8; same optimum to Newton's
         // tolerance).
         let mut warm: Option<Vec<f64>> = fit.as_ref().map(|f: &LogisticFit| {
             let mut from = f.coefficients.clone();
