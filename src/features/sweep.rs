@@ -62,6 +62,21 @@ impl Invoice {
     fn payments(&self) -> Option<i32> {
         (self.payments != NONE).then_some(self.payments)
     }
+
+    /// Issued by `d` and moving no aggregate but those of
+    /// [`InvoicesBefore`] on `d` or any later day: settled by d - 365 (and
+    /// not written off after `d`), or never settled and written off by `d`.
+    /// (An invoice written off by `d` but settled later is not: it will
+    /// count as settled.)
+    fn spent_by(&self, d: i32) -> bool {
+        self.issue <= d
+            && if self.settled == NONE {
+                self.written_off <= d
+            } else {
+                self.settled <= d - SETTLED_REACH
+                    && (self.written_off == NONE || self.written_off <= d)
+            }
+    }
 }
 
 struct Order {
@@ -137,12 +152,53 @@ impl Default for InvoicesBefore {
 }
 
 impl InvoicesBefore {
+    /// Adds an invoice [`Invoice::spent_by`] day `d`: what it adds on `d`
+    /// it adds on every later day.
+    fn add(&mut self, inv: &Invoice, d: i32) {
+        self.any = true;
+        self.first_issue = self.first_issue.min(inv.issue);
+        self.written_off += (inv.written_off <= d) as i64;
+        if let Some(st) = inv.settled() {
+            self.settled = true;
+            if st > inv.due {
+                self.last_late = self.last_late.max(Some(st));
+            }
+        }
+    }
+
     fn merge(mut self, other: &InvoicesBefore) -> InvoicesBefore {
         self.any |= other.any;
         self.first_issue = self.first_issue.min(other.first_issue);
         self.written_off += other.written_off;
         self.settled |= other.settled;
         self.last_late = self.last_late.max(other.last_late);
+        self
+    }
+}
+
+/// One customer's walk over its invoices as days go by: the first
+/// `from` of them (by issue day) were [`Invoice::spent_by`] an earlier day
+/// of the walk, and are summed in `spent` instead of walked again. Valid
+/// while days do not go back ([`Carry::at`] starts afresh when they do).
+#[derive(Default)]
+struct Carry {
+    day: i32,
+    from: usize,
+    spent: InvoicesBefore,
+}
+
+impl Carry {
+    /// Brought to day `d` over `invoices` (sorted by issue day): the
+    /// longest run of them from the start that is spent by `d` is summed.
+    fn at(&mut self, invoices: &[Invoice], d: i32) -> &Carry {
+        if d < self.day {
+            *self = Carry::default();
+        }
+        self.day = d;
+        while let Some(inv) = invoices.get(self.from).filter(|i| i.spent_by(d)) {
+            self.spent.add(inv, d);
+            self.from += 1;
+        }
         self
     }
 }
@@ -405,14 +461,16 @@ impl Sweep {
                 ComputeError: "a sweep for one day gives that day alone, without labels"
             );
         }
-        self.days_in_blocks(days, 2048)
+        self.days_in_blocks(days, 2048, true)
     }
 
-    /// [`Self::days`] with customers taken `block` at a time.
+    /// [`Self::days`] with customers taken `block` at a time; without
+    /// `carry`, every day walks all of a customer's invoices (for tests).
     fn days_in_blocks(
         &self,
         days: &[(i32, Option<LabelParams>)],
         block: usize,
+        carry: bool,
     ) -> PolarsResult<Vec<DataFrame>> {
         let n = self.invoices.customers();
         // Per block, per day: that day's aggregate columns for the block's
@@ -427,9 +485,10 @@ impl Sweep {
                 let mut spans = BadSpans::default();
                 for c in customers {
                     spans.clear();
+                    let mut walk = Carry::default();
                     for (columns, &(d, label)) in per_day.iter_mut().zip(days) {
                         let bad = label.map(|p| spans.of(self.invoices.of(c), p).bad(d, p));
-                        if let Some(a) = self.customer(c, d, bad) {
+                        if let Some(a) = self.customer(c, d, bad, carry.then_some(&mut walk)) {
                             columns.push(&a, &mut scratch);
                         }
                     }
@@ -449,9 +508,23 @@ impl Sweep {
     }
 
     /// Customer `c`'s aggregates on day `d` (`None` if it has no invoice
-    /// issued by then), with `bad` as its label.
-    fn customer(&self, c: usize, d: i32, bad: Option<bool>) -> Option<Agg> {
-        let invoices = self.invoices.of(c);
+    /// issued by then), with `bad` as its label. `carry` is `c`'s walk
+    /// over the earlier days of this pass: the invoices it has summed are
+    /// not walked again (`None`: all are walked).
+    fn customer(
+        &self,
+        c: usize,
+        d: i32,
+        bad: Option<bool>,
+        carry: Option<&mut Carry>,
+    ) -> Option<Agg> {
+        let all = self.invoices.of(c);
+        let none = Carry::default();
+        let carry = match carry {
+            Some(carry) => carry.at(all, d),
+            None => &none,
+        };
+        let invoices = &all[carry.from..];
         let mut a = Agg {
             key: self.keys[c],
             ..Agg::default()
@@ -503,8 +576,8 @@ impl Sweep {
                 behaviour.add(inv, st, d);
             }
         }
-        if let Some((_, before)) = &self.only {
-            let b = &before.invoices[c];
+        let only = self.only.as_ref().map(|(_, before)| &before.invoices[c]);
+        for b in [Some(&carry.spent), only].into_iter().flatten() {
             active |= b.any;
             first_issue = first_issue.min(b.first_issue);
             a.written_off += b.written_off;
@@ -1339,6 +1412,90 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_over_many_days_gives_what_walking_every_invoice_gives() {
+        // In one pass a customer's invoices spent by one day are summed, not
+        // walked, from then on; without the carry every invoice is walked
+        // on every day. Month ends of the sample, in order, then two that
+        // go back (the walk starts afresh), with and without labels.
+        let book = sample_book();
+        let sweep = Sweep::new(&book).unwrap();
+        let mut days: Vec<(i32, Option<LabelParams>)> = (0..24)
+            .map(|m| {
+                let first = chrono::NaiveDate::from_ymd_opt(2024, 12, 1).unwrap();
+                let d = crate::dates::to_days(first + chrono::Months::new(m)) - 1;
+                (d, (m % 2 == 0).then(LabelParams::default))
+            })
+            .collect();
+        days.extend([days[20], days[3]]);
+        let together = sweep.days(&days).unwrap();
+        let mut summed = 0;
+        for (frame, &day) in together.iter().zip(&days) {
+            let alone = sweep
+                .days_in_blocks(&[day], 2048, false)
+                .unwrap()
+                .pop()
+                .unwrap();
+            assert!(frame.equals_missing(&alone), "day {}", day.0);
+            summed += frame.height();
+        }
+        assert!(summed > 24 * 250, "{summed} rows");
+        // Many invoices of the sample are spent by its last day, so the
+        // late days of the pass do sum some instead of walking them.
+        let last = days[23].0;
+        let spent = sweep
+            .invoices
+            .rows
+            .iter()
+            .filter(|i| i.spent_by(last))
+            .count();
+        assert!(spent > sweep.invoices.rows.len() / 3, "{spent} spent");
+    }
+
+    #[test]
+    fn an_invoice_is_spent_only_when_no_later_day_can_move_it() {
+        let invoice = |settled, written_off| Invoice {
+            issue: 0,
+            due: 30,
+            amount: 100,
+            settled,
+            written_off,
+            payments: NONE,
+            disputed: false,
+            partial_from: 0,
+            partial_len: 0,
+        };
+        let reach = SETTLED_REACH;
+        // Settled on day 40: spent once day 40 falls out of every window.
+        assert!(!invoice(40, NONE).spent_by(40 + reach - 1));
+        assert!(invoice(40, NONE).spent_by(40 + reach));
+        // Never settled, written off on day 100: spent from that day.
+        assert!(!invoice(NONE, 100).spent_by(99));
+        assert!(invoice(NONE, 100).spent_by(100));
+        // Written off on day 100 but settled on day 200: it will count as
+        // settled, so it is not spent before day 200 + reach.
+        assert!(!invoice(200, 100).spent_by(150));
+        assert!(invoice(200, 100).spent_by(200 + reach));
+        // Settled long ago, written off later: the write-off is still to
+        // come.
+        assert!(!invoice(40, 1000).spent_by(999));
+        assert!(invoice(40, 1000).spent_by(1000));
+        // Not issued yet.
+        let mut late = invoice(NONE, 100);
+        late.issue = 500;
+        assert!(!late.spent_by(400));
+        // What a spent invoice adds is what the walk adds for it: the
+        // settled one late (day 40 after due 30) sets the last late day.
+        let mut spent = InvoicesBefore::default();
+        spent.add(&invoice(40, NONE), 40 + reach);
+        spent.add(&invoice(NONE, 100), 40 + reach);
+        assert!(spent.any && spent.settled);
+        assert_eq!(
+            (spent.first_issue, spent.written_off, spent.last_late),
+            (0, 1, Some(40))
+        );
+    }
+
+    #[test]
     fn bad_spans_label_every_customer_as_the_plain_statement_does() {
         // Every customer of the sample, every 10th day of its history, for
         // the default definition and two others; the spans found once per
@@ -1419,8 +1576,8 @@ mod tests {
                 (day, (i < 2).then(LabelParams::default))
             })
             .collect();
-        let whole = sweep.days_in_blocks(&days, 2048).unwrap();
-        let blocked = sweep.days_in_blocks(&days, 7).unwrap();
+        let whole = sweep.days_in_blocks(&days, 2048, true).unwrap();
+        let blocked = sweep.days_in_blocks(&days, 7, true).unwrap();
         assert_eq!(whole.len(), 3);
         for (a, b) in whole.iter().zip(&blocked) {
             assert!(a.height() > 250, "{} rows", a.height());
