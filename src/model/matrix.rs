@@ -39,6 +39,11 @@ enum Repr {
         /// Each value's code, by its bits (so -0.0 and 0.0, or two NaNs
         /// with different payloads, stay apart, as plain values would).
         index: PlHashMap<u64, u16>,
+        /// A direct-mapped cache in front of `index`: the bits and code
+        /// of the value last met in each slot ([`NULL_CODE`]: none). Most
+        /// columns hold few values, often repeated (zero counts), which
+        /// then skip the map.
+        cache: Box<[(u64, u16); CACHE_SLOTS]>,
     },
     Plain {
         values: Vec<f64>,
@@ -48,6 +53,13 @@ enum Repr {
 
 /// The code of a null row in a coded column.
 pub const NULL_CODE: u16 = u16::MAX;
+/// Slots of a coded column's cache of recent values.
+const CACHE_SLOTS: usize = 1024;
+
+/// A value's slot in the cache: the top bits of a multiplicative hash.
+fn cache_slot(bits: u64) -> usize {
+    (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
+}
 /// The most distinct values a coded column holds (codes 0..MAX_CODES).
 pub const MAX_CODES: usize = NULL_CODE as usize;
 
@@ -60,6 +72,7 @@ impl FloatColumn {
                 codes: Vec::with_capacity(rows),
                 values: Vec::new(),
                 index: PlHashMap::default(),
+                cache: Box::new([(0, NULL_CODE); CACHE_SLOTS]),
             },
         }
     }
@@ -128,28 +141,37 @@ impl FloatColumn {
         }
     }
 
-    /// Appends one row.
+    /// Appends one row. In a coded column, a value met lately is found in
+    /// the cache, others in the map.
     pub fn push(&mut self, value: Option<f64>) {
         match &mut self.repr {
             Repr::Coded {
                 codes,
                 values,
                 index,
+                cache,
             } => {
-                let code = match value {
+                let code = match value.map(f64::to_bits) {
                     None => NULL_CODE,
-                    Some(v) => match index.get(&v.to_bits()) {
-                        Some(&code) => code,
-                        None if values.len() < MAX_CODES => {
-                            let code = values.len() as u16;
-                            index.insert(v.to_bits(), code);
-                            values.push(v);
-                            code
-                        }
-                        None => {
-                            self.make_plain();
-                            return self.push(value);
-                        }
+                    Some(bits) => match &mut cache[cache_slot(bits)] {
+                        (cached, code) if *code != NULL_CODE && *cached == bits => *code,
+                        slot => match index.get(&bits) {
+                            Some(&code) => {
+                                *slot = (bits, code);
+                                code
+                            }
+                            None if values.len() < MAX_CODES => {
+                                let code = values.len() as u16;
+                                index.insert(bits, code);
+                                values.push(f64::from_bits(bits));
+                                *slot = (bits, code);
+                                code
+                            }
+                            None => {
+                                self.make_plain();
+                                return self.push(value);
+                            }
+                        },
                     },
                 };
                 codes.push(code);
@@ -293,6 +315,36 @@ mod tests {
         let counts: Vec<Counts> = values.iter().map(|(_, k)| *k).collect();
         assert_eq!(counts, [c(1, 1), c(0, 0), c(0, 0), c(1, 0)]);
         assert_eq!(missing, c(1, 1));
+    }
+
+    #[test]
+    fn runs_of_one_value_take_its_code() {
+        // Pushed values repeat (a run skips the map): 0.0 first (its bits
+        // are 0, as the empty column's last value), -0.0 right after 0.0,
+        // runs broken by nulls, and NaN twice.
+        let pushed = [
+            Some(0.0),
+            Some(0.0),
+            Some(-0.0),
+            Some(-0.0),
+            None,
+            Some(-0.0),
+            Some(0.0),
+            Some(7.0),
+            Some(7.0),
+            Some(0.0),
+            Some(f64::NAN),
+            Some(f64::NAN),
+        ];
+        let mut column = FloatColumn::with_capacity(pushed.len());
+        for v in pushed {
+            column.push(v);
+        }
+        let (codes, values) = column.codes().expect("coded");
+        assert_eq!(values.len(), 4);
+        assert_eq!(codes, &[0, 0, 1, 1, NULL_CODE, 1, 0, 2, 2, 0, 3, 3]);
+        let want: Vec<Option<u64>> = pushed.iter().map(|v| v.map(f64::to_bits)).collect();
+        assert_eq!(read_back(&column), (want.clone(), want));
     }
 
     #[test]
