@@ -1411,6 +1411,21 @@ mod tests {
         assert!(fewer >= 6, "{fewer} days with fewer rows");
     }
 
+    /// An invoice of 100 cents, paid in one go or never, not disputed.
+    fn invoice(issue: i32, due: i32, settled: i32, written_off: i32) -> Invoice {
+        Invoice {
+            issue,
+            due,
+            amount: 100,
+            settled,
+            written_off,
+            payments: NONE,
+            disputed: false,
+            partial_from: 0,
+            partial_len: 0,
+        }
+    }
+
     #[test]
     fn a_pass_over_many_days_gives_what_walking_every_invoice_gives() {
         // In one pass a customer's invoices spent by one day are summed, not
@@ -1453,17 +1468,7 @@ mod tests {
 
     #[test]
     fn an_invoice_is_spent_only_when_no_later_day_can_move_it() {
-        let invoice = |settled, written_off| Invoice {
-            issue: 0,
-            due: 30,
-            amount: 100,
-            settled,
-            written_off,
-            payments: NONE,
-            disputed: false,
-            partial_from: 0,
-            partial_len: 0,
-        };
+        let invoice = |settled, written_off| invoice(0, 30, settled, written_off);
         let reach = SETTLED_REACH;
         // Settled on day 40: spent once day 40 falls out of every window.
         assert!(!invoice(40, NONE).spent_by(40 + reach - 1));
@@ -1535,17 +1540,6 @@ mod tests {
         // The sample writes nothing off early; by hand: issued day 100, due
         // 130, written off on day 140 (10 days past due, never 60), and one
         // paid on time.
-        let invoice = |issue, due, settled, written_off| Invoice {
-            issue,
-            due,
-            amount: 100,
-            settled,
-            written_off,
-            payments: NONE,
-            disputed: false,
-            partial_from: 0,
-            partial_len: 0,
-        };
         let early = [invoice(100, 130, NONE, 140), invoice(100, 130, 125, NONE)];
         let p = LabelParams::default();
         let mut spans = BadSpans::default();

@@ -271,6 +271,15 @@ pub fn str_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>
 mod tests {
     use super::*;
 
+    /// A column of `pushed`, pushed one at a time.
+    fn pushed_one_by_one(pushed: &[Option<f64>]) -> FloatColumn {
+        let mut column = FloatColumn::with_capacity(pushed.len());
+        for &v in pushed {
+            column.push(v);
+        }
+        column
+    }
+
     /// The values pushed, read back by row, directly and through a table.
     fn read_back(column: &FloatColumn) -> (Vec<Option<u64>>, Vec<Option<u64>>) {
         let mapped = column.mapped(|v| v.map(f64::to_bits));
@@ -293,10 +302,7 @@ mod tests {
             None,
             Some(f64::NAN),
         ];
-        let mut column = FloatColumn::with_capacity(pushed.len());
-        for v in pushed {
-            column.push(v);
-        }
+        let column = pushed_one_by_one(&pushed);
         let (codes, values) = column.codes().expect("coded");
         // 2.5, -0.0, 0.0 and NaN: four distinct values, in the order met;
         // nulls take the null code.
@@ -336,10 +342,7 @@ mod tests {
             Some(f64::NAN),
             Some(f64::NAN),
         ];
-        let mut column = FloatColumn::with_capacity(pushed.len());
-        for v in pushed {
-            column.push(v);
-        }
+        let column = pushed_one_by_one(&pushed);
         let (codes, values) = column.codes().expect("coded");
         assert_eq!(values.len(), 4);
         assert_eq!(codes, &[0, 0, 1, 1, NULL_CODE, 1, 0, 2, 2, 0, 3, 3]);
