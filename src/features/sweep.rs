@@ -176,21 +176,29 @@ impl InvoicesBefore {
     }
 }
 
-/// One customer's walk over its invoices as days go by: the first
-/// `from` of them (by issue day) were [`Invoice::spent_by`] an earlier day
-/// of the walk, and are summed in `spent` instead of walked again. Valid
-/// while days do not go back ([`Carry::at`] starts afresh when they do).
+/// One customer's walk over its rows as days go by: the first `from` of
+/// its invoices (by issue day) were [`Invoice::spent_by`] an earlier day of
+/// the walk, and are summed in `spent` instead of walked again; `issued`
+/// invoices are issued by the day, and of its orders (by day) `placed` are
+/// placed by the day and `recent` by the day's [`ORDER_REACH`] back. The
+/// cursors only move forward, a few rows a month, where a binary search
+/// per day cost ~7 dependent loads each. Valid while days do not go back
+/// ([`Carry::at`] starts afresh when they do).
 #[derive(Default)]
 struct Carry {
     day: i32,
     from: usize,
     spent: InvoicesBefore,
+    issued: usize,
+    recent: usize,
+    placed: usize,
 }
 
 impl Carry {
-    /// Brought to day `d` over `invoices` (sorted by issue day): the
-    /// longest run of them from the start that is spent by `d` is summed.
-    fn at(&mut self, invoices: &[Invoice], d: i32) -> &Carry {
+    /// Brought to day `d` over `invoices` (sorted by issue day) and
+    /// `orders` (sorted by day): the longest run of invoices from the start
+    /// that is spent by `d` is summed, and the cursors moved to `d`.
+    fn at(&mut self, invoices: &[Invoice], orders: &[Order], d: i32) -> &Carry {
         if d < self.day {
             *self = Carry::default();
         }
@@ -199,7 +207,31 @@ impl Carry {
             self.spent.add(inv, d);
             self.from += 1;
         }
+        let past = |at: &mut usize, rows: usize, by: &dyn Fn(usize) -> bool| {
+            while *at < rows && by(*at) {
+                *at += 1;
+            }
+        };
+        past(&mut self.issued, invoices.len(), &|i| {
+            invoices[i].issue <= d
+        });
+        past(&mut self.placed, orders.len(), &|i| orders[i].day <= d);
+        past(&mut self.recent, orders.len(), &|i| {
+            orders[i].day <= d - ORDER_REACH
+        });
         self
+    }
+
+    /// What [`Carry::at`] gives for `d` alone, by binary search (no walk
+    /// before it: nothing spent is summed).
+    fn fresh(invoices: &[Invoice], orders: &[Order], d: i32) -> Carry {
+        Carry {
+            day: d,
+            issued: invoices.partition_point(|i| i.issue <= d),
+            placed: orders.partition_point(|o| o.day <= d),
+            recent: orders.partition_point(|o| o.day <= d - ORDER_REACH),
+            ..Carry::default()
+        }
     }
 }
 
@@ -518,13 +550,18 @@ impl Sweep {
         bad: Option<bool>,
         carry: Option<&mut Carry>,
     ) -> Option<Agg> {
-        let all = self.invoices.of(c);
-        let none = Carry::default();
+        let (all, orders) = (self.invoices.of(c), self.orders.of(c));
+        let fresh;
         let carry = match carry {
-            Some(carry) => carry.at(all, d),
-            None => &none,
+            Some(carry) => carry.at(all, orders, d),
+            None => {
+                fresh = Carry::fresh(all, orders, d);
+                &fresh
+            }
         };
-        let invoices = &all[carry.from..];
+        // The spent invoices are issued by d ([`Invoice::spent_by`]), so
+        // `from <= issued`: the rest of those issued by d are walked.
+        let invoices = &all[carry.from..carry.issued];
         let mut a = Agg {
             key: self.keys[c],
             ..Agg::default()
@@ -533,8 +570,7 @@ impl Sweep {
         let mut first_issue = i32::MAX;
         let mut behaviour = Behaviour::default();
         let mut any_settled = false;
-        let issued = invoices.partition_point(|i| i.issue <= d);
-        for inv in &invoices[..issued] {
+        for inv in invoices {
             active = true;
             first_issue = first_issue.min(inv.issue);
             let written = inv.written_off().is_some_and(|w| w <= d);
@@ -590,7 +626,7 @@ impl Sweep {
         a.first_issue = first_issue;
         a.behaviour = any_settled.then_some(behaviour);
         a.requests = self.requests_of(c, d);
-        a.orders = self.orders_of(c, d);
+        a.orders = self.orders_of(c, d, carry);
         a.events = self.events_of(c, d);
         a.bad = bad;
         Some(a)
@@ -614,14 +650,15 @@ impl Sweep {
         any.then_some(r)
     }
 
-    fn orders_of(&self, c: usize, d: i32) -> Option<Orders> {
+    /// `at`: the customer's cursors on `d` ([`Carry`]).
+    fn orders_of(&self, c: usize, d: i32, at: &Carry) -> Option<Orders> {
         let mut o = Orders {
             first: i32::MAX,
             last: i32::MIN,
             ..Orders::default()
         };
         let orders = self.orders.of(c);
-        let placed = orders.partition_point(|o| o.day <= d);
+        let placed = at.placed;
         let before = self.only.as_ref().and_then(|(_, b)| b.orders[c]);
         if placed == 0 && before.is_none() {
             return None;
@@ -636,8 +673,7 @@ impl Sweep {
             _ => orders[placed - 1].day,
         };
         // Older orders fall in no window.
-        let recent = orders.partition_point(|o| o.day <= d - 360);
-        for order in &orders[recent..placed] {
+        for order in &orders[at.recent..placed] {
             let age = d - order.day;
             match age {
                 0..=89 => {
