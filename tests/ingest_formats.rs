@@ -6,7 +6,7 @@ use std::path::Path;
 
 use earlywarn::config::Config;
 use earlywarn::generate::{generate, GenParams};
-use earlywarn::ingest::{read_book, Book, Settlement};
+use earlywarn::ingest::{read_book, read_book_with, Book, Reading, Settlement};
 use earlywarn::output::{write_parquet, write_table, TableFormat};
 use earlywarn::schema::*;
 use polars::prelude::*;
@@ -372,11 +372,16 @@ fn of_two_broken_tables_the_earlier_in_contract_order_is_reported() {
         "invoice_id,customer_id,issue_date,due_date\nI1,C1,2024-01-01,2024-01-31\n",
     );
     wd.write("in/orders.csv", "order_id,customer_id,amount\nO1,C1,10\n");
+    // The same whichever way the tables are read.
     let error = |wd: &Workdir| {
-        read_book(&wd.path("in"), &Config::default())
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
+        let [one, side] = [Reading::OneAfterAnother, Reading::SideBySide].map(|reading| {
+            read_book_with(&wd.path("in"), &Config::default(), reading)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        });
+        assert_eq!(one, side);
+        one
     };
     let first = error(&wd);
     assert!(
@@ -392,6 +397,29 @@ fn of_two_broken_tables_the_earlier_in_contract_order_is_reported() {
         second.contains("orders.csv") && second.contains("required column 'order_date' is missing"),
         "{second}"
     );
+}
+
+#[test]
+fn tables_read_side_by_side_give_the_book_report_and_rejects_read_one_after_another() {
+    // The sample book (all clean) and the validate tests' bad book (28
+    // rejects across every table).
+    let wd = Workdir::new();
+    crate::validate_cli::write_bad_book(&wd);
+    for dir in [Path::new("data-samples").to_path_buf(), wd.path("in")] {
+        let [(one, one_report), (side, side_report)] =
+            [Reading::OneAfterAnother, Reading::SideBySide]
+                .map(|reading| read_book_with(&dir, &Config::default(), reading).unwrap());
+        for ((table, a), (_, b)) in frames(&one).into_iter().zip(frames(&side)) {
+            assert!(a.height() > 0 || table == EVENTS, "{} {table}", dir.display());
+            assert!(a.equals_missing(b), "{} {table}", dir.display());
+        }
+        assert_eq!(one.settlement, side.settlement);
+        assert_eq!(one_report.rejects, side_report.rejects);
+        assert_eq!(
+            format!("{:?}", one_report.tables),
+            format!("{:?}", side_report.tables)
+        );
+    }
 }
 
 #[test]

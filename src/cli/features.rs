@@ -39,7 +39,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let config = Config::load_or_default(args.config.as_deref())?;
-    let super::Input { book, as_of, .. } = super::read_input(&args.input, &config, args.as_of)?;
+    let super::Input { book, as_of, .. } = super::read_input(
+        &args.input,
+        &config,
+        args.as_of,
+        earlywarn::ingest::Reading::OneAfterAnother,
+    )?;
     let params = LabelParams {
         bad_dpd: args.bad_dpd,
         horizon_days: args.horizon_days,

@@ -71,13 +71,15 @@ pub struct Input {
     pub as_of: chrono::NaiveDate,
 }
 
-/// Reads `input` with `config` (see [`Input`]).
+/// Reads `input` with `config`, its tables as `reading` says (see
+/// [`Input`]).
 pub fn read_input(
     input: &Path,
     config: &Config,
     as_of: Option<chrono::NaiveDate>,
+    reading: ingest::Reading,
 ) -> anyhow::Result<Input> {
-    let (book, report) = ingest::read_book(input, config)?;
+    let (book, report) = ingest::read_book_with(input, config, reading)?;
     report.check_reject_share(config.input.max_reject_share)?;
     let as_of = match as_of {
         Some(d) => d,

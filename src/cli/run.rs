@@ -93,11 +93,18 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
     let card = artifact::load(&args.model)?;
+    // Tables one after another: side by side, reading would hold orders'
+    // text ids beside invoices and payments, over run's memory target.
     let super::Input {
         book,
         report,
         as_of,
-    } = super::read_input(&args.input, &config, args.as_of)?;
+    } = super::read_input(
+        &args.input,
+        &config,
+        args.as_of,
+        earlywarn::ingest::Reading::OneAfterAnother,
+    )?;
     let read_ms = started.elapsed().as_millis() as u64;
     let previous = output::previous_scores(&args.out);
     let result = nightly::nightly(book, as_of, &card, &config, previous.as_ref(), progress)?;

@@ -56,11 +56,18 @@ fn parse_share(s: &str) -> Result<f64, String> {
 pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     progress.stage("reading");
     let config = Config::load_or_default(args.config.as_deref())?;
+    // Tables side by side: train peaks in the snapshots, well above what
+    // reading holds even so (docs/performance.md, session 18).
     let super::Input {
         book,
         report,
         as_of,
-    } = super::read_input(&args.input, &config, args.as_of)?;
+    } = super::read_input(
+        &args.input,
+        &config,
+        args.as_of,
+        earlywarn::ingest::Reading::SideBySide,
+    )?;
     let bad_event = LabelParams {
         bad_dpd: args.bad_dpd.into(),
         horizon_days: args.horizon_days.into(),
