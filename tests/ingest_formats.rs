@@ -410,7 +410,11 @@ fn tables_read_side_by_side_give_the_book_report_and_rejects_read_one_after_anot
             [Reading::OneAfterAnother, Reading::SideBySide]
                 .map(|reading| read_book_with(&dir, &Config::default(), reading).unwrap());
         for ((table, a), (_, b)) in frames(&one).into_iter().zip(frames(&side)) {
-            assert!(a.height() > 0 || table == EVENTS, "{} {table}", dir.display());
+            assert!(
+                a.height() > 0 || table == EVENTS,
+                "{} {table}",
+                dir.display()
+            );
             assert!(a.equals_missing(b), "{} {table}", dir.display());
         }
         assert_eq!(one.settlement, side.settlement);

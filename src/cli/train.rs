@@ -72,7 +72,6 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
         bad_dpd: args.bad_dpd.into(),
         horizon_days: args.horizon_days.into(),
     };
-    let data_fingerprint = report.fingerprint(&args.input)?;
     let (book, customer_sample) = match args.customer_share {
         None => (book, None),
         Some(share) => {
@@ -95,10 +94,31 @@ pub fn run(args: Args, progress: &Progress) -> anyhow::Result<()> {
     // Training needs the snapshots only: the book goes in, and its big
     // tables are released as soon as they are bucketed; each snapshot
     // day's labelled rows become vectors as the day is finished.
+    // The input files are hashed for the fingerprint meanwhile (~0.1 s of
+    // one core at 100k customers, beside the bucketing's one-core stretches).
     let step = config.train.step_months;
-    let mut rows =
-        TrainingRows::with_capacity(features::most_labelled_rows(&book, as_of, bad_event, step)?);
-    features::snapshots_each(book, as_of, bad_event, step, |day| rows.append(day))?;
+    let (data_fingerprint, rows) = std::thread::scope(|scope| {
+        let fingerprint = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            let fingerprint = report.fingerprint(&args.input);
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "input files fingerprinted"
+            );
+            fingerprint
+        });
+        let rows = features::most_labelled_rows(&book, as_of, bad_event, step).and_then(|most| {
+            let mut rows = TrainingRows::with_capacity(most);
+            features::snapshots_each(book, as_of, bad_event, step, |day| rows.append(day))?;
+            Ok(rows)
+        });
+        let fingerprint = fingerprint
+            .join()
+            .expect("the fingerprint's thread does not panic");
+        (fingerprint, rows)
+    });
+    // A file that cannot be read again is the error to report first.
+    let (data_fingerprint, rows) = (data_fingerprint?, rows?);
     tracing::info!(
         labelled_rows = rows.len(),
         ms = started.elapsed().as_millis() as u64,
