@@ -38,9 +38,9 @@ fn set_allocator_options() {
 /// Second, freed memory is kept a while before it goes back to the kernel,
 /// as long as the command's peak stays under its memory target: 500 ms
 /// for `run` (1.5 GB target), 2 s for `train` (2.5 GB target: at 100k,
-/// 2.11-2.23 GB peak and ~20% fewer page faults than at 1 s; at 3 s one
-/// run in eight peaked at 2.51 GB), 100 ms for the rest (mimalloc's
-/// default is 1 s). MIMALLOC_PURGE_DELAY in the
+/// ~20% fewer page faults than at 1 s, and a peak of 2.16-2.33 GB with its
+/// tables read side by side; at 3 s one run in eight peaked at 2.51 GB),
+/// 100 ms for the rest (mimalloc's default is 1 s). MIMALLOC_PURGE_DELAY in the
 /// environment wins.
 fn set_purge_delay(command: &cli::Command) {
     let purge_delay_ms = match command {
