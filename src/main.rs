@@ -37,15 +37,16 @@ fn set_allocator_options() {
 
 /// Second, freed memory is kept a while before it goes back to the kernel,
 /// as long as the command's peak stays under its memory target: 500 ms
-/// for `run` (1.5 GB target), 2 s for `train` (2.5 GB target: at 100k,
-/// ~20% fewer page faults than at 1 s, and a peak of 2.16-2.33 GB with its
-/// tables read side by side; at 3 s one run in eight peaked at 2.51 GB),
-/// 100 ms for the rest (mimalloc's default is 1 s). MIMALLOC_PURGE_DELAY in the
+/// for `run` (1.5 GB target), 1.5 s for `train` (2.5 GB target: at 100k,
+/// with its tables read side by side, 1 s peaked at 2.01-2.22 GB, 1.5 s at
+/// 2.14-2.20 GB with ~10% fewer page faults, 2 s once at 2.43 GB; the
+/// faster the machine, the more is held within the delay), 100 ms for the
+/// rest (mimalloc's default is 1 s). MIMALLOC_PURGE_DELAY in the
 /// environment wins.
 fn set_purge_delay(command: &cli::Command) {
     let purge_delay_ms = match command {
         cli::Command::Run(_) => 500,
-        cli::Command::Train(_) => 2000,
+        cli::Command::Train(_) => 1500,
         _ => 100,
     };
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
