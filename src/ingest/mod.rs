@@ -255,8 +255,9 @@ pub enum Reading {
     OneAfterAnother,
     /// Orders, credit requests and events on a thread of their own, beside
     /// invoices and payments: a core idles through parts of each table's
-    /// read, and the two streams fill each other's gaps. Up to ~0.4 GB
-    /// more at 100k customers; `train` peaks later and higher anyway.
+    /// read, and the two streams fill each other's gaps. At 100k customers
+    /// reading peaks 0.2-0.35 GB higher (measured in `run`); `train` peaks
+    /// later and higher anyway.
     SideBySide,
 }
 
@@ -306,13 +307,14 @@ pub fn read_book_with(
         let unknown = reasons.code("unknown customer_id");
         flag_known(lf, &customer_ids, CUSTOMER_ID, CUSTOMER_KEY, unknown)
     };
-    // Orders, requests and events need only the customers. They are read
-    // first, while little else is in memory: an order's two text ids cost
-    // ~380 MB at 100k until matched, ~130 MB after, and so the peak of a
-    // 100k run is lower when they wait beside the checked orders than when
-    // they are read beside invoices and payments. Reports and rejects
-    // still come in table order, and an error in an earlier table (in that
-    // order) is the one reported, as when read one after another.
+    // Orders, requests and events need only the customers. One after
+    // another, they are read first, while little else is in memory: an
+    // order's two text ids cost ~380 MB at 100k until matched, ~130 MB
+    // after, and so the peak of a 100k run is lower when invoices and
+    // payments wait beside the checked orders than when they are read
+    // beside them (side by side, as `Reading::SideBySide` does). Either
+    // way, reports and rejects come in table order, and an error in an
+    // earlier table (in that order) is the one reported.
     let read_later = || {
         let mut later: Vec<Result<Loaded, Error>> = Vec::new();
         for (spec, matched) in [
