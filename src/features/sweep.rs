@@ -207,18 +207,9 @@ impl Carry {
             self.spent.add(inv, d);
             self.from += 1;
         }
-        let past = |at: &mut usize, rows: usize, by: &dyn Fn(usize) -> bool| {
-            while *at < rows && by(*at) {
-                *at += 1;
-            }
-        };
-        past(&mut self.issued, invoices.len(), &|i| {
-            invoices[i].issue <= d
-        });
-        past(&mut self.placed, orders.len(), &|i| orders[i].day <= d);
-        past(&mut self.recent, orders.len(), &|i| {
-            orders[i].day <= d - ORDER_REACH
-        });
+        advance(&mut self.issued, invoices, |i| i.issue <= d);
+        advance(&mut self.placed, orders, |o| o.day <= d);
+        advance(&mut self.recent, orders, |o| o.day <= d - ORDER_REACH);
         self
     }
 
@@ -232,6 +223,14 @@ impl Carry {
             recent: orders.partition_point(|o| o.day <= d - ORDER_REACH),
             ..Carry::default()
         }
+    }
+}
+
+/// Moves cursor `at` past the rows from it on that `passed` holds for
+/// (`rows` sorted so that it holds for a prefix of them).
+fn advance<T>(at: &mut usize, rows: &[T], passed: impl Fn(&T) -> bool) {
+    while rows.get(*at).is_some_and(&passed) {
+        *at += 1;
     }
 }
 
